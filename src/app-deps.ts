@@ -1,0 +1,26 @@
+// What the HTTP app is built from: everything with I/O is opened by gateway.ts and passed in.
+import type pino from 'pino';
+import type { AuditLog } from './audit/audit-log';
+import type { VerifyKey } from './auth/load-key';
+import type { Clock } from './clock';
+import type { Config } from './config';
+import type { AccessResolver } from './grants/access-resolver';
+import type { GrantStore } from './grants/grant-store';
+import type { Policies } from './policy/load-policies';
+import type { Masker } from './policy/mask-value';
+import type { StateDb } from './state/open-state';
+import type { StoreRegistry } from './stores/store-registry';
+
+export interface AppDeps {
+  config: Config;
+  policies: Policies;
+  stores: StoreRegistry;
+  state: StateDb;
+  grants: GrantStore;
+  access: AccessResolver;
+  audit: AuditLog;
+  verifyKey: VerifyKey;
+  mask: Masker;
+  clock: Clock;
+  logger: pino.Logger;
+}

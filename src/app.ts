@@ -1,0 +1,29 @@
+// buildApp(deps): wires middleware and routes; no listen (tests import this and use supertest).
+import express from 'express';
+import type { AppDeps } from './app-deps';
+import { authenticate } from './http/authenticate';
+import { notFound, problemHandler } from './http/problem';
+import { requestContext } from './http/request-context';
+import { datasetsRoutes } from './http/routes/datasets-routes';
+import { grantsRoutes } from './http/routes/grants-routes';
+import { healthRoutes } from './http/routes/health-routes';
+import { rowsRoutes } from './http/routes/rows-routes';
+
+export const MAX_BODY = '1mb';
+
+export function buildApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestContext);
+  app.use(healthRoutes(deps));
+  app.use('/v1', authenticate(deps));
+  app.use(express.json({ limit: MAX_BODY, strict: true }));
+  app.use(datasetsRoutes(deps));
+  app.use(rowsRoutes(deps));
+  app.use(grantsRoutes(deps));
+  app.use(notFound);
+  app.use(problemHandler(deps));
+  return app;
+}

@@ -1,0 +1,48 @@
+// The key that verifies tokens, and the algorithm pinned to it: HS256 for a shared secret, RS256 or
+// ES256 for a PEM public key. Outside production, with no key configured, a random dev secret is
+// created once in the data dir (mode 0600) so `npm run token` can mint tokens for the demo.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Algorithm } from 'jsonwebtoken';
+import type { Config } from '../config';
+import { ConfigError } from '../errors';
+
+export interface VerifyKey {
+  key: string | crypto.KeyObject;
+  algorithms: Algorithm[];
+  /** Where the key came from, for the start-up log. */
+  source: string;
+}
+
+export const devSecretFile = (dataDir: string) => path.join(dataDir, 'dev-jwt-secret');
+
+/** Reads a secret file from the data dir, creating it with random bytes (mode 0600) if missing. */
+export function ensureSecretFile(file: string, bytes: number): Buffer {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.writeFileSync(file, crypto.randomBytes(bytes).toString('hex'), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+}
+
+export function loadVerifyKey(config: Config): VerifyKey {
+  if (config.jwt.secret) return { key: config.jwt.secret, algorithms: ['HS256'], source: 'MESHGUARD_JWT_SECRET' };
+  if (config.jwt.publicKeyFile) {
+    let key: crypto.KeyObject;
+    try {
+      key = crypto.createPublicKey(fs.readFileSync(config.jwt.publicKeyFile));
+    } catch (e) {
+      throw new ConfigError(`MESHGUARD_JWT_PUBLIC_KEY_FILE: cannot read a PEM public key (${(e as Error).message.split('\n')[0]})`);
+    }
+    const type = key.asymmetricKeyType;
+    if (type === 'rsa') return { key, algorithms: ['RS256'], source: config.jwt.publicKeyFile };
+    if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key, algorithms: ['ES256'], source: config.jwt.publicKeyFile };
+    throw new ConfigError(`MESHGUARD_JWT_PUBLIC_KEY_FILE: an RSA or P-256 EC public key is required, got ${type}`);
+  }
+  if (config.production) throw new ConfigError('MESHGUARD_JWT_SECRET or MESHGUARD_JWT_PUBLIC_KEY_FILE: required when NODE_ENV=production');
+  const secret = ensureSecretFile(devSecretFile(config.dataDir), 32).toString('hex');
+  return { key: secret, algorithms: ['HS256'], source: devSecretFile(config.dataDir) };
+}

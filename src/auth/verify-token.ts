@@ -1,0 +1,50 @@
+// Bearer JWT -> Principal. Authentication only: failures are 401, never 403. The algorithm is
+// pinned to the configured key; exp and sub are required; nbf honoured; 30 s clock tolerance.
+import jwt from 'jsonwebtoken';
+import { fail } from '../errors';
+import type { VerifyKey } from './load-key';
+
+export interface Principal {
+  subject: string;
+  tokenId?: string;
+  issuedAt?: number;
+  expiresAt: number;
+}
+
+export const CLOCK_TOLERANCE_S = 30;
+
+export function verifyToken(
+  header: string | undefined,
+  key: VerifyKey,
+  opts: { issuer?: string; audience?: string; now: Date },
+): Principal {
+  if (!header) throw fail('missing_token', 'send a bearer token: Authorization: Bearer <jwt>');
+  const m = /^Bearer\s+([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(header);
+  if (!m) throw fail('invalid_token', 'the Authorization header must be "Bearer <jwt>"');
+  let payload: jwt.JwtPayload;
+  try {
+    const decoded = jwt.verify(m[1], key.key, {
+      algorithms: key.algorithms,
+      issuer: opts.issuer,
+      audience: opts.audience,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      clockTimestamp: Math.floor(opts.now.getTime() / 1000),
+    });
+    if (typeof decoded === 'string') throw new jwt.JsonWebTokenError('payload is not a JSON object');
+    payload = decoded;
+  } catch (e) {
+    if (e instanceof jwt.TokenExpiredError) throw fail('token_expired', 'the token has expired');
+    if (e instanceof jwt.NotBeforeError) throw fail('token_not_yet_valid', 'the token is not valid yet (nbf)');
+    throw fail('invalid_token', `the token was refused: ${(e as Error).message}`);
+  }
+  if (typeof payload.exp !== 'number') throw fail('invalid_token', 'the token has no exp claim');
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
+    throw fail('invalid_token', 'the token has no usable sub claim');
+  }
+  return {
+    subject: payload.sub,
+    tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat : undefined,
+    expiresAt: payload.exp,
+  };
+}

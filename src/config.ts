@@ -1,0 +1,86 @@
+// The environment, validated once at start-up. process.env is read here and nowhere else:
+// the rest of the code receives a typed Config (store credentials included, looked up by name).
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MESHGUARD_DATA_DIR: z.string().min(1).default('./data'),
+  MESHGUARD_POLICIES_DIR: z.string().min(1).default('./policies'),
+  MESHGUARD_STATE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for the embedded SQLite state)')
+    .optional(),
+  MESHGUARD_STATE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case schema name').optional(),
+  MESHGUARD_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  MESHGUARD_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  MESHGUARD_JWT_ISSUER: z.string().min(1).optional(),
+  MESHGUARD_JWT_AUDIENCE: z.string().min(1).optional(),
+  MESHGUARD_BOOTSTRAP_ADMIN: z.string().min(1).optional(),
+  MESHGUARD_SEED_DEMO: bool.optional(),
+  MESHGUARD_AUDIT_FLUSH_MAX: z.coerce.number().int().min(1).max(10000).default(512),
+});
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  dataDir: string;
+  policiesDir: string;
+  /** PostgreSQL URL of the shared state store; undefined means `$dataDir/meshguard.sqlite`. */
+  stateUrl?: string;
+  stateSchema?: string;
+  jwt: { secret?: string; publicKeyFile?: string; issuer?: string; audience?: string };
+  bootstrapAdmin?: string;
+  /** Seed the demo data mesh into missing SQLite stores and an empty state store. */
+  seedDemo: boolean;
+  auditFlushMax: number;
+  /** Looks up a store credential by the variable name a policy file gives. */
+  secretFromEnv: (name: string) => string | undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.MESHGUARD_JWT_SECRET && e.MESHGUARD_JWT_PUBLIC_KEY_FILE) {
+    throw new ConfigError('MESHGUARD_JWT_SECRET and MESHGUARD_JWT_PUBLIC_KEY_FILE: set one, not both');
+  }
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.MESHGUARD_JWT_SECRET && !e.MESHGUARD_JWT_PUBLIC_KEY_FILE) {
+    throw new ConfigError('MESHGUARD_JWT_SECRET or MESHGUARD_JWT_PUBLIC_KEY_FILE: required when NODE_ENV=production');
+  }
+  const snapshot = { ...env };
+  return {
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    dataDir: path.resolve(cwd, e.MESHGUARD_DATA_DIR),
+    policiesDir: path.resolve(cwd, e.MESHGUARD_POLICIES_DIR),
+    stateUrl: e.MESHGUARD_STATE_URL,
+    stateSchema: e.MESHGUARD_STATE_SCHEMA,
+    jwt: {
+      secret: e.MESHGUARD_JWT_SECRET,
+      publicKeyFile: e.MESHGUARD_JWT_PUBLIC_KEY_FILE && path.resolve(cwd, e.MESHGUARD_JWT_PUBLIC_KEY_FILE),
+      issuer: e.MESHGUARD_JWT_ISSUER,
+      audience: e.MESHGUARD_JWT_AUDIENCE,
+    },
+    bootstrapAdmin: e.MESHGUARD_BOOTSTRAP_ADMIN,
+    seedDemo: e.MESHGUARD_SEED_DEMO ?? !production,
+    auditFlushMax: e.MESHGUARD_AUDIT_FLUSH_MAX,
+    secretFromEnv: (name) => snapshot[name],
+  };
+}

@@ -1,0 +1,78 @@
+// Every error the gateway can answer with: a stable `code`, its HTTP status and title.
+// Code throws these; http/problem.ts is the one place that turns them into RFC 9457 answers.
+
+export const ERRORS = {
+  // 400
+  bad_request: { status: 400, title: 'Bad request' },
+  malformed_json: { status: 400, title: 'Malformed JSON body' },
+  invalid_body: { status: 400, title: 'Invalid request body' },
+  unknown_parameter: { status: 400, title: 'Unknown query parameter' },
+  invalid_filter: { status: 400, title: 'Invalid filter' },
+  invalid_value: { status: 400, title: 'Value does not match the column type' },
+  unknown_column: { status: 400, title: 'Unknown column' },
+  filter_required: { status: 400, title: 'A filter is required' },
+  constraint_violation: { status: 400, title: 'The store refused the row' },
+  invalid_grant: { status: 400, title: 'Invalid grant' },
+  // 401
+  missing_token: { status: 401, title: 'Authentication required' },
+  invalid_token: { status: 401, title: 'Invalid token' },
+  token_expired: { status: 401, title: 'Token expired' },
+  token_not_yet_valid: { status: 401, title: 'Token not yet valid' },
+  token_revoked: { status: 401, title: 'Token revoked' },
+  subject_suspended: { status: 401, title: 'Subject suspended' },
+  // 403
+  forbidden: { status: 403, title: 'Forbidden' },
+  column_denied: { status: 403, title: 'Column not permitted' },
+  column_masked: { status: 403, title: 'Column is masked for you' },
+  self_grant: { status: 403, title: 'Separation of duties' },
+  last_admin: { status: 403, title: 'The last admin grant cannot be revoked' },
+  // 404
+  not_found: { status: 404, title: 'Not found' },
+  dataset_not_found: { status: 404, title: 'Dataset not found' },
+  grant_not_found: { status: 404, title: 'Grant not found' },
+  // 405/409/413/415/422/423/429
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict with an existing row' },
+  idempotency_conflict: { status: 409, title: 'Idempotency key reused with another request' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  guardrail_violation: { status: 422, title: 'Guardrail refused the write' },
+  writer_paused: { status: 423, title: 'Writer paused by the anomaly breaker' },
+  rate_limited: { status: 429, title: 'Write quota exceeded' },
+  // 5xx
+  internal: { status: 500, title: 'Internal error' },
+  store_unavailable: { status: 503, title: 'Data store unavailable' },
+  audit_unavailable: { status: 503, title: 'Audit log unavailable: request refused' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(
+    readonly code: ErrorCode,
+    detail: string,
+    /** Extra members of the problem document (for example `missing` on a 403). */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'GatewayError';
+    this.status = ERRORS[code].status;
+    this.title = ERRORS[code].title;
+  }
+}
+
+/** Shorthand used across the code: `throw fail('forbidden', '...')`. */
+export function fail(code: ErrorCode, detail: string, extra?: Record<string, unknown>): GatewayError {
+  return new GatewayError(code, detail, extra);
+}
+
+/** Configuration errors stop start-up with one line; they never reach HTTP. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,55 @@
+// Opens everything the app needs (policies, key, state store, data stores, audit log), seeds the
+// demo on first run, and closes it all again. main.ts, the CLI and the tests all start here.
+import path from 'node:path';
+import pino from 'pino';
+import type express from 'express';
+import type { AppDeps } from './app-deps';
+import { buildApp } from './app';
+import { AuditLog } from './audit/audit-log';
+import { ensureSecretFile, loadVerifyKey } from './auth/load-key';
+import { systemClock, type Clock } from './clock';
+import type { Config } from './config';
+import { AccessResolver } from './grants/access-resolver';
+import { ensureBootstrapAdmin } from './grants/bootstrap-admin';
+import { GrantStore } from './grants/grant-store';
+import { loadPolicies } from './policy/load-policies';
+import { createMasker } from './policy/mask-value';
+import { openState } from './state/open-state';
+import { closeStores, openStores } from './stores/store-registry';
+import { seedDemoIfNew } from '../seeds/seed-demo';
+
+export interface Gateway {
+  app: express.Express;
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+export async function openGateway(config: Config, opts: { clock?: Clock; logger?: pino.Logger } = {}): Promise<Gateway> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'meshguard' } });
+  const policies = loadPolicies(config.policiesDir);
+  const verifyKey = loadVerifyKey(config);
+  const mask = createMasker(ensureSecretFile(path.join(config.dataDir, 'mask-key'), 32));
+  const state = await openState(config);
+  const stores = openStores(config, policies);
+  try {
+    const grants = new GrantStore(state.knex);
+    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax);
+    if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, clock, logger });
+    if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
+    const deps: AppDeps = { config, policies, stores, state, grants, access: new AccessResolver(grants, policies, clock), audit, verifyKey, mask, clock, logger };
+    return {
+      app: buildApp(deps),
+      deps,
+      async close() {
+        await audit.drained();
+        await closeStores(stores);
+        await state.knex.destroy();
+      },
+    };
+  } catch (e) {
+    await closeStores(stores);
+    await state.knex.destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,115 @@
+// The grants store: who holds which role on which domain, until when. Every change bumps the
+// grants version in the same transaction, which is what invalidates cached abilities everywhere.
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Grant } from './grant-types';
+
+interface GrantRow {
+  id: string;
+  subject: string;
+  role: string;
+  domain: string;
+  reason: string;
+  created_by: string;
+  created_at: number | string;
+  expires_at: number | string | null;
+  revoked_at: number | string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  last_used_at: number | string | null;
+}
+
+const iso = (v: number | string | null): string | null => (v === null ? null : new Date(Number(v)).toISOString());
+
+function toGrant(r: GrantRow): Grant {
+  return {
+    id: r.id,
+    subject: r.subject,
+    role: r.role,
+    domain: r.domain,
+    reason: r.reason,
+    createdBy: r.created_by,
+    createdAt: iso(r.created_at)!,
+    expiresAt: iso(r.expires_at),
+    revokedAt: iso(r.revoked_at),
+    revokedBy: r.revoked_by,
+    revokeReason: r.revoke_reason,
+    lastUsedAt: iso(r.last_used_at),
+  };
+}
+
+export interface NewGrant {
+  subject: string;
+  role: string;
+  domain: string;
+  reason: string;
+  createdBy: string;
+  expiresAt: Date | null;
+}
+
+export class GrantStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** Grants in force at `now`: not revoked, not expired. */
+  async active(subject: string, now: Date, trx?: Knex.Transaction): Promise<Grant[]> {
+    const rows = await (trx ?? this.knex)<GrantRow>('mg_grants')
+      .where({ subject })
+      .whereNull('revoked_at')
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now.getTime()))
+      .orderBy('created_at');
+    return rows.map(toGrant);
+  }
+
+  async get(id: string, trx?: Knex.Transaction): Promise<Grant | undefined> {
+    const row = await (trx ?? this.knex)<GrantRow>('mg_grants').where({ id }).first();
+    return row && toGrant(row);
+  }
+
+  async list(filter: { subject?: string; domain?: string; includeRevoked?: boolean }, trx?: Knex.Transaction): Promise<Grant[]> {
+    const q = (trx ?? this.knex)<GrantRow>('mg_grants').orderBy('created_at', 'desc').limit(10000);
+    if (filter.subject) q.where('subject', filter.subject);
+    if (filter.domain) q.where('domain', filter.domain);
+    if (!filter.includeRevoked) q.whereNull('revoked_at');
+    return (await q).map(toGrant);
+  }
+
+  async create(g: NewGrant, now: Date, trx: Knex.Transaction): Promise<Grant> {
+    const row: GrantRow = {
+      id: crypto.randomUUID(),
+      subject: g.subject,
+      role: g.role,
+      domain: g.domain,
+      reason: g.reason,
+      created_by: g.createdBy,
+      created_at: now.getTime(),
+      expires_at: g.expiresAt ? g.expiresAt.getTime() : null,
+      revoked_at: null,
+      revoked_by: null,
+      revoke_reason: null,
+      last_used_at: null,
+    };
+    await trx('mg_grants').insert(row);
+    await this.bumpVersion(trx);
+    return toGrant(row);
+  }
+
+  async revoke(id: string, by: string, reason: string | null, now: Date, trx: Knex.Transaction): Promise<Grant | undefined> {
+    const n = await trx('mg_grants')
+      .where({ id })
+      .whereNull('revoked_at')
+      .update({ revoked_at: now.getTime(), revoked_by: by, revoke_reason: reason });
+    if (n === 0) return undefined;
+    await this.bumpVersion(trx);
+    return this.get(id, trx);
+  }
+
+  /** The grants version: changes whenever any grant changes, on any process sharing the store. */
+  async version(): Promise<number> {
+    const row = await this.knex('mg_counters').where({ name: 'grants_version' }).first('value');
+    return Number(row?.value ?? 0);
+  }
+
+  private async bumpVersion(trx: Knex.Transaction): Promise<void> {
+    await trx('mg_counters').where({ name: 'grants_version' }).increment('value', 1);
+  }
+}

@@ -1,0 +1,17 @@
+// The shape of a grant: a role on a domain ("*" for global roles), for a reason and a period.
+
+export interface Grant {
+  id: string;
+  subject: string;
+  role: string;
+  /** A data-mesh domain, or "*" for roles with global scope (admin, auditor). */
+  domain: string;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
+  lastUsedAt: string | null;
+}

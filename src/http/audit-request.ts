@@ -1,0 +1,47 @@
+// Writes the request's audit entry before the answer leaves (fail closed): if the audit store cannot
+// be written, the caller gets a 503 and no data. Every outcome goes through here.
+import type { Request, Response } from 'express';
+import type { AuditInput } from '../audit/audit-entry';
+import type { AppDeps } from '../app-deps';
+import { fail } from '../errors';
+import { ctx, elapsedMs } from './request-context';
+
+export type Outcome = Partial<Pick<AuditInput, 'columns' | 'rowCount' | 'fingerprint' | 'grantIds' | 'details' | 'resource' | 'action'>> & {
+  decision: 'allow' | 'deny';
+  reason: string | null;
+  status: number;
+};
+
+export function auditEntry(deps: AppDeps, req: Request, res: Response, o: Outcome): AuditInput {
+  const c = ctx(res);
+  return {
+    ts: deps.clock.now(),
+    requestId: c.requestId,
+    subject: c.principal?.subject ?? null,
+    action: o.action ?? c.action ?? `${req.method} ${req.path}`.slice(0, 64),
+    resource: o.resource ?? c.resource ?? null,
+    decision: o.decision,
+    reason: o.reason,
+    status: o.status,
+    columns: o.columns ?? c.columns ?? null,
+    rowCount: o.rowCount ?? null,
+    fingerprint: o.fingerprint ?? c.fingerprint ?? null,
+    clientIp: req.ip ?? null,
+    latencyMs: elapsedMs(c),
+    grantIds: o.grantIds ?? null,
+    policyVersion: deps.policies.version,
+    details: o.details ?? null,
+  };
+}
+
+/** Records the outcome through the group-committed audit log; throws audit_unavailable on failure. */
+export async function recordOutcome(deps: AppDeps, req: Request, res: Response, o: Outcome): Promise<void> {
+  try {
+    await deps.audit.record(auditEntry(deps, req, res, o));
+  } catch (e) {
+    deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit append failed: refusing the request');
+    throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed');
+  } finally {
+    ctx(res).audited = true;
+  }
+}

@@ -1,0 +1,27 @@
+// Authentication middleware: verifies the bearer token and loads the subject's grants and ability.
+// It only ever answers 401; what the subject may do is decided later, by the policy layer.
+import type { NextFunction, Request, Response } from 'express';
+import type { AppDeps } from '../app-deps';
+import { verifyToken } from '../auth/verify-token';
+import { fail } from '../errors';
+import { ctx } from './request-context';
+
+export function authenticate(deps: AppDeps) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const c = ctx(res);
+    c.action = 'authenticate';
+    c.principal = verifyToken(req.get('authorization'), deps.verifyKey, {
+      issuer: deps.config.jwt.issuer,
+      audience: deps.config.jwt.audience,
+      now: deps.clock.now(),
+    });
+    c.action = undefined;
+    try {
+      c.access = await deps.access.forSubject(c.principal.subject);
+    } catch (e) {
+      deps.logger.error({ err: e }, 'state store read failed');
+      throw fail('store_unavailable', 'the gateway state store did not answer; try again');
+    }
+    next();
+  };
+}

@@ -1,0 +1,71 @@
+// The one place errors become HTTP answers: RFC 9457 problem+json with a stable `code`.
+// Refusals are audited here (fail closed); unknown errors become a 500 carrying only the request id.
+import type { NextFunction, Request, Response } from 'express';
+import type { AppDeps } from '../app-deps';
+import { GatewayError, fail } from '../errors';
+import { recordOutcome } from './audit-request';
+import { ctx } from './request-context';
+
+/** body-parser's error types -> our codes. */
+const BODY_ERRORS: Record<string, () => GatewayError> = {
+  'entity.too.large': () => fail('payload_too_large', 'the request body is larger than 1 MB; send smaller batches'),
+  'entity.parse.failed': () => fail('malformed_json', 'the request body is not valid JSON'),
+  'encoding.unsupported': () => fail('unsupported_media_type', 'unsupported content encoding'),
+  'charset.unsupported': () => fail('unsupported_media_type', 'unsupported charset; send UTF-8 JSON'),
+  'request.aborted': () => fail('bad_request', 'the request was aborted'),
+};
+
+export function toGatewayError(err: unknown): GatewayError | undefined {
+  if (err instanceof GatewayError) return err;
+  const type = (err as { type?: string })?.type;
+  if (type && BODY_ERRORS[type]) return BODY_ERRORS[type]();
+  return undefined;
+}
+
+export function sendProblem(res: Response, err: GatewayError, instance: string): void {
+  if (err.code === 'missing_token') res.setHeader('WWW-Authenticate', 'Bearer realm="meshguard"');
+  else if (err.status === 401) {
+    res.setHeader('WWW-Authenticate', `Bearer realm="meshguard", error="invalid_token", error_description="${err.message.replace(/["\\]/g, "'")}"`);
+  }
+  res
+    .status(err.status)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: `https://meshguard.dev/problems/${err.code.replace(/_/g, '-')}`,
+        title: err.title,
+        status: err.status,
+        detail: err.message,
+        code: err.code,
+        instance,
+        requestId: ctx(res)?.requestId,
+        ...err.extra,
+      }),
+    );
+}
+
+export function problemHandler(deps: AppDeps) {
+  return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
+    let known = toGatewayError(err);
+    if (!known) deps.logger.error({ err, requestId: ctx(res)?.requestId }, 'unhandled error');
+    let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`);
+    const c = ctx(res);
+    if (c && !c.audited && req.path.startsWith('/v1')) {
+      try {
+        await recordOutcome(deps, req, res, {
+          decision: 'deny',
+          reason: `${answer.code}: ${answer.message}`.slice(0, 500),
+          status: answer.status,
+        });
+      } catch (e) {
+        answer = e as GatewayError;
+      }
+    }
+    if (res.headersSent) return void res.end();
+    sendProblem(res, answer, req.originalUrl.split('?')[0]);
+  };
+}
+
+export function notFound(_req: Request, _res: Response): never {
+  throw fail('not_found', 'no such endpoint; see the README for the API');
+}

@@ -1,0 +1,68 @@
+// GET /v1/me, GET /v1/datasets and GET /v1/datasets/:domain/:dataset: what the caller may see and do.
+import { Router, type Response } from 'express';
+import type { AppDeps } from '../../app-deps';
+import { fail } from '../../errors';
+import { datasetActions, visibleColumns } from '../../policy/decide-columns';
+import type { DatasetInfo } from '../../policy/load-policies';
+import type { AppAbility } from '../../policy/build-ability';
+import { recordOutcome } from '../audit-request';
+import { ctx } from '../request-context';
+
+export function describeDataset(ability: AppAbility, ds: DatasetInfo) {
+  return {
+    domain: ds.domain,
+    dataset: ds.name,
+    description: ds.description,
+    primaryKey: ds.primaryKey,
+    actions: datasetActions(ability, ds),
+    columns: visibleColumns(ability, ds).map((c) => ({
+      name: c.name,
+      type: ds.columns[c.name].type,
+      classification: ds.columns[c.name].classification,
+      masked: c.visibility === 'masked',
+      nullable: ds.columns[c.name].nullable,
+    })),
+  };
+}
+
+export function findDataset(deps: AppDeps, res: Response, domain: string, dataset: string): DatasetInfo {
+  const ds = deps.policies.datasets.get(`${domain}.${dataset}`);
+  ctx(res).resource = `${domain}.${dataset}`;
+  if (!ds) throw fail('dataset_not_found', `no dataset ${domain}.${dataset}`);
+  return ds;
+}
+
+export function datasetsRoutes(deps: AppDeps): Router {
+  const r = Router();
+
+  r.get('/v1/me', async (req, res) => {
+    const c = ctx(res);
+    c.action = 'me';
+    await recordOutcome(deps, req, res, { decision: 'allow', reason: 'own identity', status: 200 });
+    res.json({
+      subject: c.principal!.subject,
+      grants: c.access!.grants.map((g) => ({ id: g.id, role: g.role, domain: g.domain, expiresAt: g.expiresAt, reason: g.reason })),
+    });
+  });
+
+  r.get('/v1/datasets', async (req, res) => {
+    const c = ctx(res);
+    c.action = 'list_datasets';
+    const ability = c.access!.ability;
+    const datasets = [...deps.policies.datasets.values()].map((ds) => describeDataset(ability, ds)).filter((d) => d.actions.length > 0);
+    await recordOutcome(deps, req, res, { decision: 'allow', reason: 'datasets the caller may act on', status: 200, rowCount: datasets.length });
+    res.json({ datasets });
+  });
+
+  r.get('/v1/datasets/:domain/:dataset', async (req, res) => {
+    const c = ctx(res);
+    c.action = 'describe_dataset';
+    const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
+    const d = describeDataset(c.access!.ability, ds);
+    if (d.actions.length === 0) throw fail('forbidden', `you have no grant on ${ds.key}`, { missing: `read ${ds.key}` });
+    await recordOutcome(deps, req, res, { decision: 'allow', reason: 'caller may act on the dataset', status: 200 });
+    res.json(d);
+  });
+
+  return r;
+}

@@ -1,0 +1,82 @@
+// Active grants + role policies -> one CASL ability for a subject. Deny by default: only what a
+// rule of a granted role allows is allowed; grants combine with OR, `cannot` rules remove access.
+import { createMongoAbility, type MongoAbility, type RawRuleOf } from '@casl/ability';
+import type { Grant } from '../grants/grant-types';
+import type { Policies } from './load-policies';
+import { DATA_ACTIONS, type RuleDef } from './policy-schema';
+
+export type AppAbility = MongoAbility<[string, string | object]>;
+
+/** Raw CASL rule with the grant and role that produced it, so decisions can name their reason. */
+export type TaggedRule = RawRuleOf<AppAbility> & { grantId: string; role: string };
+
+export const GRANT_SUBJECT = 'Grant';
+export const AUDIT_SUBJECT = 'Audit';
+/** Masked reads are a separate CASL action, so a column can be readable in clear, masked, or not at all. */
+export const READ_MASKED = 'read_masked';
+
+function dataRules(policies: Policies, grant: Grant, rule: RuleDef): TaggedRule[] {
+  const actions = rule.actions.filter((a) => (DATA_ACTIONS as readonly string[]).includes(a));
+  if (actions.length === 0) return [];
+  const out: TaggedRule[] = [];
+  for (const ds of policies.datasets.values()) {
+    if (grant.domain !== '*' && ds.domain !== grant.domain) continue;
+    if (rule.datasets && !rule.datasets.includes(ds.name)) continue;
+    const fields = ds.columnNames.filter((c) =>
+      rule.columns ? rule.columns.includes(c) : !rule.classifications || rule.classifications.includes(ds.columns[c].classification),
+    );
+    if (fields.length === 0) continue;
+    for (const action of actions) {
+      out.push({
+        action: rule.mask && action === 'read' ? READ_MASKED : action,
+        subject: ds.subjectType,
+        fields,
+        conditions: rule.rows,
+        inverted: rule.inverted ?? false,
+        reason: rule.reason,
+        grantId: grant.id,
+        role: grant.role,
+      });
+    }
+  }
+  return out;
+}
+
+function controlRules(grant: Grant, rule: RuleDef): TaggedRule[] {
+  const out: TaggedRule[] = [];
+  for (const action of rule.actions) {
+    if (action === 'grant' || action === 'revoke' || action === 'list_grants') {
+      const conditions: Record<string, unknown> = {};
+      if (grant.domain !== '*') conditions.domain = grant.domain;
+      if (rule.roles && rule.roles !== '*') conditions.role = { $in: rule.roles };
+      out.push({
+        action,
+        subject: GRANT_SUBJECT,
+        conditions: Object.keys(conditions).length ? conditions : undefined,
+        inverted: rule.inverted ?? false,
+        grantId: grant.id,
+        role: grant.role,
+      });
+    } else if (action === 'read_audit') {
+      out.push({ action, subject: AUDIT_SUBJECT, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
+    }
+  }
+  return out;
+}
+
+export function buildAbility(policies: Policies, grants: readonly Grant[]): AppAbility {
+  const rules: TaggedRule[] = [];
+  for (const grant of grants) {
+    const role = policies.roles[grant.role];
+    if (!role) continue; // a grant of a role no longer in the policies grants nothing
+    for (const rule of role.allRules) rules.push(...dataRules(policies, grant, rule), ...controlRules(grant, rule));
+  }
+  // CASL gives later rules priority: `cannot` rules go last so they always win over `can`.
+  rules.sort((a, b) => Number(a.inverted ?? false) - Number(b.inverted ?? false));
+  return createMongoAbility<AppAbility>(rules);
+}
+
+/** The grant that produced a CASL rule, read back from the rule's origin. */
+export function grantOfRule(rule: { origin: unknown } | null | undefined): string | undefined {
+  return (rule?.origin as TaggedRule | undefined)?.grantId;
+}

@@ -1,0 +1,124 @@
+// The zod schemas of the policy files (stores.yaml, datasets/<domain>.yaml, roles.yaml).
+// Types are inferred from them, so validation and types never drift.
+import { z } from 'zod';
+
+const ident = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)');
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable, not a value');
+
+/** Keys that would put a credential into a policy file. */
+const FORBIDDEN_SECRET_KEYS = ['password', 'passwd', 'secret', 'url', 'connection', 'connectionString', 'user'];
+
+const SqliteStore = z.strictObject({
+  kind: z.literal('sqlite'),
+  /** Relative to $MESHGUARD_DATA_DIR/stores, or absolute. */
+  file: z.string().min(1),
+});
+const PostgresStore = z.strictObject({
+  kind: z.literal('postgres'),
+  urlEnv: envName,
+  schema: ident.optional(),
+  pool: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
+});
+export const StoreSchema = z.preprocess((v, ctx) => {
+  if (v && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      if (FORBIDDEN_SECRET_KEYS.includes(k)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: 'literal credentials are not allowed in policy files; name the environment variable with urlEnv',
+        });
+        return z.NEVER;
+      }
+    }
+  }
+  return v;
+}, z.discriminatedUnion('kind', [SqliteStore, PostgresStore]));
+
+export const StoresFileSchema = z.strictObject({ stores: z.record(ident, StoreSchema) });
+
+export const CLASSIFICATIONS = ['public', 'internal', 'pii', 'confidential'] as const;
+export const COLUMN_TYPES = ['integer', 'decimal', 'text', 'boolean', 'date', 'timestamp'] as const;
+
+const ColumnSchema = z.strictObject({
+  type: z.enum(COLUMN_TYPES),
+  classification: z.enum(CLASSIFICATIONS),
+  nullable: z.boolean().default(true),
+  description: z.string().optional(),
+});
+
+const DatasetSchema = z.strictObject({
+  store: ident,
+  table: ident,
+  primaryKey: ident,
+  description: z.string().optional(),
+  columns: z.record(ident, ColumnSchema).refine((c) => Object.keys(c).length > 0, 'at least one column'),
+});
+
+export const DomainFileSchema = z.strictObject({
+  domain: ident,
+  owner: z.string().optional(),
+  description: z.string().optional(),
+  datasets: z.record(ident, DatasetSchema),
+});
+
+export const DATA_ACTIONS = ['read', 'insert', 'update'] as const;
+export const GRANT_ACTIONS = ['grant', 'revoke', 'list_grants'] as const;
+export const AUDIT_ACTIONS = ['read_audit'] as const;
+export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS] as const;
+
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const Operator = z.strictObject({
+  $eq: Scalar.optional(),
+  $ne: Scalar.optional(),
+  $gt: Scalar.optional(),
+  $gte: Scalar.optional(),
+  $lt: Scalar.optional(),
+  $lte: Scalar.optional(),
+  $in: z.array(Scalar).optional(),
+  $nin: z.array(Scalar).optional(),
+});
+/** Row conditions, in the MongoDB-style syntax CASL uses: `{ region: EU }`, `{ amount: { $lte: 100 } }`. */
+export const RowConditionsSchema = z.record(ident, z.union([Scalar, Operator]));
+
+const RuleSchema = z
+  .strictObject({
+    actions: z.array(z.enum(ALL_ACTIONS)).min(1),
+    /** Data rules: dataset names inside the granted domain (default: all of them). */
+    datasets: z.array(ident).optional(),
+    /** Data rules: the columns, by classification or by name (default: every column). */
+    classifications: z.array(z.enum(CLASSIFICATIONS)).optional(),
+    columns: z.array(ident).optional(),
+    /** Read rules: the values are shown as deterministic tokens, never in clear. */
+    mask: z.boolean().optional(),
+    rows: RowConditionsSchema.optional(),
+    /** Grant rules: the roles that may be granted, revoked or listed. */
+    roles: z.union([z.literal('*'), z.array(ident)]).optional(),
+    /** A `cannot` rule: removes what other rules allow. */
+    inverted: z.boolean().optional(),
+    reason: z.string().optional(),
+  })
+  .refine((r) => !(r.classifications && r.columns), 'give classifications or columns, not both');
+
+const RoleSchema = z.strictObject({
+  description: z.string().optional(),
+  /** domain: granted per data-mesh domain; global: granted with domain "*". */
+  scope: z.enum(['domain', 'global']),
+  maxGrantDays: z.number().int().min(1).max(3650),
+  inherits: z.array(ident).optional(),
+  rules: z.array(RuleSchema).default([]),
+});
+
+export const RolesFileSchema = z.strictObject({ roles: z.record(ident, RoleSchema) });
+
+export type StoreDef = z.infer<typeof StoreSchema>;
+export type ColumnDef = z.infer<typeof ColumnSchema>;
+export type RuleDef = z.infer<typeof RuleSchema>;
+export type RoleDef = z.infer<typeof RoleSchema>;
+export type RowConditions = z.infer<typeof RowConditionsSchema>;
+export type Classification = (typeof CLASSIFICATIONS)[number];
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+export type DataAction = (typeof DATA_ACTIONS)[number];
+export type Action = (typeof ALL_ACTIONS)[number];

@@ -1,0 +1,96 @@
+// Insert and update requests + ability -> authorised, typed writes. Pure: every column is checked
+// against the catalog and the caller's rules before anything reaches a store.
+import { subject } from '@casl/ability';
+import { z } from 'zod';
+import { fail } from '../errors';
+import { grantOfRule, type AppAbility } from '../policy/build-ability';
+import type { DatasetInfo } from '../policy/load-policies';
+import type { Dialect } from '../state/open-state';
+import { toStoreValue } from './coerce-value';
+import { checkColumn, filterToSql, fingerprintOf } from './plan-read';
+import type { Filter } from './query-spec';
+import { rulePredicate } from './rule-predicate';
+import { and, type Predicate } from './sql-fragment';
+
+export const MAX_ROWS_PER_WRITE = 10000;
+
+const Row = z.record(z.string(), z.unknown());
+export const InsertBody = z.strictObject({ rows: z.array(Row).min(1).max(MAX_ROWS_PER_WRITE) });
+export const UpdateBody = z.strictObject({ set: Row.refine((s) => Object.keys(s).length > 0, 'set names no column') });
+
+export interface InsertPlan {
+  ds: DatasetInfo;
+  rows: Record<string, unknown>[];
+  columns: string[];
+  grantIds: string[];
+}
+
+export interface UpdatePlan {
+  ds: DatasetInfo;
+  set: Record<string, unknown>;
+  where: Predicate;
+  columns: string[];
+  fingerprint: string;
+  grantIds: string[];
+}
+
+function requireAction(ability: AppAbility, ds: DatasetInfo, action: 'insert' | 'update'): void {
+  if (!ds.columnNames.some((c) => ability.can(action, ds.subjectType, c))) {
+    throw fail('forbidden', `you may not ${action} rows of ${ds.key}`, { missing: `${action} ${ds.key}` });
+  }
+}
+
+function knownColumn(ds: DatasetInfo, column: string, where: string): void {
+  if (!ds.columns[column]) throw fail('unknown_column', `${where}: ${ds.key} has no column ${column}`, { column });
+}
+
+function grantsFor(ability: AppAbility, action: string, ds: DatasetInfo, columns: string[]): string[] {
+  return [...new Set(columns.flatMap((c) => ability.rulesFor(action, ds.subjectType, c).filter((r) => !r.inverted).map((r) => grantOfRule(r)!)))];
+}
+
+export function planInsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<typeof InsertBody>, dialect: Dialect): InsertPlan {
+  requireAction(ability, ds, 'insert');
+  const columns = new Set<string>();
+  const rows = body.rows.map((row, i) => {
+    const out: Record<string, unknown> = {};
+    const asSubject = subject(ds.subjectType, { ...row });
+    for (const [column, value] of Object.entries(row)) {
+      knownColumn(ds, column, `rows[${i}]`);
+      if (!ability.can('insert', asSubject, column)) {
+        throw fail('column_denied', `rows[${i}]: you may not write column ${column} of ${ds.key}${ability.can('insert', ds.subjectType, column) ? ' with these values' : ''}`, { column });
+      }
+      out[column] = toStoreValue(column, ds.columns[column].type, value, dialect);
+      columns.add(column);
+    }
+    for (const [c, def] of Object.entries(ds.columns)) {
+      if (!def.nullable && (out[c] === undefined || out[c] === null)) throw fail('invalid_value', `rows[${i}]: column ${c} is required`, { column: c });
+    }
+    return out;
+  });
+  return { ds, rows, columns: [...columns], grantIds: grantsFor(ability, 'insert', ds, [...columns]) };
+}
+
+export function planUpdate(
+  ability: AppAbility,
+  ds: DatasetInfo,
+  filters: Filter[],
+  body: z.infer<typeof UpdateBody>,
+  dialect: Dialect,
+): UpdatePlan {
+  requireAction(ability, ds, 'update');
+  if (filters.length === 0) throw fail('filter_required', 'an update needs at least one filter, for example ?id=eq.42');
+  for (const f of filters) checkColumn(ability, ds, f.column, 'filter');
+  const set: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(body.set)) {
+    knownColumn(ds, column, 'set');
+    if (!ability.can('update', ds.subjectType, column)) throw fail('column_denied', `you may not write column ${column} of ${ds.key}`, { column });
+    if (column === ds.primaryKey) throw fail('invalid_body', `the primary key ${column} cannot be updated`);
+    const def = ds.columns[column];
+    if (!def.nullable && value === null) throw fail('invalid_value', `column ${column} is required`, { column });
+    set[column] = toStoreValue(column, def.type, value, dialect);
+  }
+  const columns = Object.keys(set);
+  // Only rows on which every written column may be updated.
+  const where = and([...columns.map((c) => rulePredicate(ability, 'update', ds, dialect, c)), ...filters.map((f) => filterToSql(f, ds, dialect))]);
+  return { ds, set, where, columns, fingerprint: fingerprintOf({ filters, order: [] }, columns), grantIds: grantsFor(ability, 'update', ds, columns) };
+}

@@ -1,0 +1,59 @@
+// Opens the gateway's own state store (grants, audit): embedded SQLite in the data dir by default,
+// or a PostgreSQL database shared by several gateway processes. Runs the state migrations.
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { Config } from '../config';
+import { stateMigrations } from './state-migrations';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface StateDb {
+  knex: Knex;
+  dialect: Dialect;
+}
+
+/** Pragmas every SQLite connection of the gateway gets: WAL for concurrent readers, a busy timeout
+ *  instead of SQLITE_BUSY errors, and synchronous=FULL so a committed transaction survives a crash. */
+export function sqliteConnection(file: string, opts: { readonly?: boolean } = {}): Knex.Config {
+  return {
+    client: 'better-sqlite3',
+    connection: { filename: file, options: { readonly: opts.readonly ?? false } } as Knex.Sqlite3ConnectionConfig,
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: { pragma: (s: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        try {
+          if (!opts.readonly) conn.pragma('journal_mode = WAL');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('synchronous = FULL');
+          done(null, conn);
+        } catch (e) {
+          done(e as Error, conn);
+        }
+      },
+    },
+  };
+}
+
+export async function openState(config: Config): Promise<StateDb> {
+  let knex: Knex;
+  let dialect: Dialect;
+  if (config.stateUrl) {
+    dialect = 'postgres';
+    knex = knexFactory({
+      client: 'pg',
+      connection: config.stateUrl,
+      searchPath: config.stateSchema ? [config.stateSchema] : undefined,
+      pool: { min: 1, max: 10 },
+    });
+    if (config.stateSchema) await knex.raw('create schema if not exists ??', [config.stateSchema]);
+  } else {
+    dialect = 'sqlite';
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    knex = knexFactory(sqliteConnection(path.join(config.dataDir, 'meshguard.sqlite')));
+  }
+  await knex.migrate.latest({ migrationSource: stateMigrations, tableName: 'mg_migrations' });
+  return { knex, dialect };
+}

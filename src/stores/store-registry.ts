@@ -1,0 +1,50 @@
+// One knex per store named in the policies. SQLite stores live under $MESHGUARD_DATA_DIR/stores;
+// PostgreSQL stores take their connection string from the environment variable the policy names.
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { Config } from '../config';
+import { ConfigError } from '../errors';
+import type { Policies } from '../policy/load-policies';
+import type { StoreDef } from '../policy/policy-schema';
+import { sqliteConnection, type Dialect } from '../state/open-state';
+
+export interface Store {
+  name: string;
+  knex: Knex;
+  dialect: Dialect;
+  /** For SQLite stores: the database file. */
+  file?: string;
+}
+
+export type StoreRegistry = Map<string, Store>;
+
+export function sqliteStoreFile(config: Config, def: Extract<StoreDef, { kind: 'sqlite' }>): string {
+  return path.resolve(config.dataDir, 'stores', def.file);
+}
+
+export function openStores(config: Config, policies: Policies): StoreRegistry {
+  const stores: StoreRegistry = new Map();
+  for (const [name, def] of Object.entries(policies.stores)) {
+    if (def.kind === 'sqlite') {
+      const file = sqliteStoreFile(config, def);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      stores.set(name, { name, dialect: 'sqlite', file, knex: knexFactory(sqliteConnection(file)) });
+    } else {
+      const url = config.secretFromEnv(def.urlEnv);
+      if (!url) throw new ConfigError(`${def.urlEnv}: not set, but policy store ${name} takes its connection string from it`);
+      const knex = knexFactory({
+        client: 'pg',
+        connection: url,
+        searchPath: def.schema ? [def.schema] : undefined,
+        pool: def.pool ?? { min: 0, max: 10 },
+      });
+      stores.set(name, { name, dialect: 'postgres', knex });
+    }
+  }
+  return stores;
+}
+
+export async function closeStores(stores: StoreRegistry): Promise<void> {
+  await Promise.all([...stores.values()].map((s) => s.knex.destroy()));
+}
