@@ -1,17 +1,20 @@
 // Seeds the demo data mesh on first run: creates each missing dataset table with its demo rows,
 // and the demo grants once per state store. Never touches a table or state that already exists.
 import type pino from 'pino';
+import type { AuditLog } from '../src/audit/audit-log';
 import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
 import type { GrantStore } from '../src/grants/grant-store';
 import type { Policies } from '../src/policy/load-policies';
 import type { StateDb } from '../src/state/open-state';
 import type { StoreRegistry } from '../src/stores/store-registry';
+import { createSystemGrant } from '../src/grants/create-system-grant';
 import { toStoreValue } from '../src/query/coerce-value';
 import { createDatasetTable } from './create-tables';
 import { DEMO_GRANTS, DEMO_ROWS } from './demo-data';
 
 interface SeedDeps {
+  audit: AuditLog;
   config: Config;
   policies: Policies;
   stores: StoreRegistry;
@@ -22,6 +25,7 @@ interface SeedDeps {
 }
 
 const DAY_MS = 86_400_000;
+const DEMO_SEED_SUBJECT = 'system:demo-seed';
 
 export async function seedDatasets(policies: Policies, stores: StoreRegistry, logger?: pino.Logger): Promise<void> {
   for (const ds of policies.datasets.values()) {
@@ -47,7 +51,8 @@ export async function seedDemoIfNew(d: SeedDeps): Promise<void> {
     for (const g of DEMO_GRANTS) {
       const role = d.policies.roles[g.role];
       if (!role) continue;
-      await d.grants.create({ ...g, createdBy: 'system:demo-seed', expiresAt: new Date(now.getTime() + role.maxGrantDays * DAY_MS) }, now, trx);
+      const expiresAt = new Date(now.getTime() + role.maxGrantDays * DAY_MS);
+      await createSystemGrant({ ...d, policyVersion: d.policies.version }, { ...g, createdBy: DEMO_SEED_SUBJECT, expiresAt }, now, trx);
     }
     await trx('mg_meta').insert({ key: 'demo_grants_seeded', value: now.toISOString() });
     d.logger.info({ grants: DEMO_GRANTS.length }, 'seeded demo grants');

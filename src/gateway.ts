@@ -35,7 +35,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   try {
     const grants = new GrantStore(state.knex);
     const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax);
-    if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, clock, logger });
+    if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
     const deps: AppDeps = { config, policies, stores, state, grants, access: new AccessResolver(grants, policies, clock), audit, verifyKey, mask, clock, logger };
     return {

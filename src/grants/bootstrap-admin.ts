@@ -1,11 +1,11 @@
 // MESHGUARD_BOOTSTRAP_ADMIN=<sub>: that subject holds an active admin grant after every start
 // (idempotent), so a fresh deployment can be administered. The grant is audited as the system's.
 import type { Knex } from 'knex';
-import crypto from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
 import type { Clock } from '../clock';
 import { ConfigError } from '../errors';
 import type { Policies } from '../policy/load-policies';
+import { createSystemGrant } from './create-system-grant';
 import type { GrantStore } from './grant-store';
 
 export const SYSTEM_SUBJECT = 'system:meshguard';
@@ -15,12 +15,13 @@ export async function ensureBootstrapAdmin(grants: GrantStore, audit: AuditLog, 
   if (!role) throw new ConfigError('MESHGUARD_BOOTSTRAP_ADMIN: the policies define no admin role');
   const now = clock.now();
   if ((await grants.active(subject, now)).some((g) => g.role === 'admin')) return;
-  await knex.transaction(async (trx) => {
-    const reason = 'MESHGUARD_BOOTSTRAP_ADMIN at start-up';
-    const g = await grants.create({ subject, role: 'admin', domain: '*', reason, createdBy: SYSTEM_SUBJECT, expiresAt: new Date(now.getTime() + role.maxGrantDays * 86_400_000) }, now, trx);
-    await audit.recordIn(trx, {
-      ts: now, requestId: crypto.randomUUID(), subject: SYSTEM_SUBJECT, action: 'grant', resource: `grant:${g.id}`,
-      decision: 'allow', reason, status: 201, policyVersion: policies.version, details: { before: null, after: g, reason },
-    });
-  });
+  const expiresAt = new Date(now.getTime() + role.maxGrantDays * 86_400_000);
+  await knex.transaction((trx) =>
+    createSystemGrant(
+      { grants, audit, policyVersion: policies.version },
+      { subject, role: 'admin', domain: '*', reason: 'MESHGUARD_BOOTSTRAP_ADMIN at start-up', createdBy: SYSTEM_SUBJECT, expiresAt },
+      now,
+      trx,
+    ),
+  );
 }

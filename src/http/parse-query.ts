@@ -35,7 +35,7 @@ export function splitList(text: string): string[] {
       cur = '';
     } else cur += ch;
   }
-  if (quoted) throw fail('invalid_filter', `unbalanced quote in "${text}"`);
+  if (quoted) throw fail('invalid_filter', 'unbalanced double quote in an in.(...) list');
   out.push(cur);
   return out;
 }
@@ -50,7 +50,7 @@ export function parseFilter(column: string, raw: string): Filter {
   const dot = rest.indexOf('.');
   const op = (dot < 0 ? rest : rest.slice(0, dot)) as FilterOp;
   if (dot < 0 || !FILTER_OPS.includes(op)) {
-    throw fail('invalid_filter', `filter on ${column} must look like op.value with op one of ${FILTER_OPS.join(', ')}; got "${raw}"`);
+    throw fail('invalid_filter', `filter on ${column} must look like op.value with op one of ${FILTER_OPS.join(', ')}`);
   }
   const text = rest.slice(dot + 1);
   if (op === 'in') {
@@ -61,7 +61,7 @@ export function parseFilter(column: string, raw: string): Filter {
   }
   if (op === 'is') {
     const v = ({ null: null, true: true, false: false } as Record<string, null | boolean>)[text];
-    if (v === undefined) throw fail('invalid_filter', `is takes null, true or false: got "${text}"`);
+    if (v === undefined) throw fail('invalid_filter', `is takes null, true or false (${column}=is.null)`);
     return { column, op, negated, value: v };
   }
   return { column, op, negated, value: text };
@@ -83,10 +83,10 @@ function parseOrder(text: string): OrderTerm[] {
 }
 
 /**
- * Parses a read or update query. `reserved` are the extra parameter names the route accepts
- * (for example on_conflict); every other name is a filter on a column.
+ * Parses a read or update query. `columns` are the dataset's columns (any other name is an unknown
+ * parameter); `reserved` are the extra parameter names the route accepts (for example on_conflict).
  */
-export function parseQuery(q: Query, reserved: readonly string[] = []): QuerySpec & { params: Record<string, string> } {
+export function parseQuery(q: Query, columns: readonly string[], reserved: readonly string[] = []): QuerySpec & { params: Record<string, string> } {
   const select = one(q, 'select');
   const order = one(q, 'order');
   const filters: Filter[] = [];
@@ -97,6 +97,7 @@ export function parseQuery(q: Query, reserved: readonly string[] = []): QuerySpe
       params[name] = one(q, name)!;
       continue;
     }
+    if (!columns.includes(name)) throw fail('unknown_parameter', `unknown query parameter ${name}: not a column of this dataset, nor one of select, order, limit, offset${reserved.map((r) => `, ${r}`).join('')}`, { parameter: name });
     const values = Array.isArray(v) ? v : [v];
     for (const raw of values) {
       if (typeof raw !== 'string') throw fail('bad_request', `parameter ${name} must be text`);

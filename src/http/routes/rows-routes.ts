@@ -21,7 +21,7 @@ export function rowsRoutes(deps: AppDeps): Router {
     const c = ctx(res);
     c.action = 'read';
     const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
-    const spec = parseQuery(req.query as Record<string, unknown>);
+    const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames);
     c.columns = spec.select;
     const store = storeOf(ds.store);
     const plan = planRead(c.access!.ability, ds, spec, store.dialect);
@@ -43,7 +43,7 @@ export function rowsRoutes(deps: AppDeps): Router {
     const c = ctx(res);
     c.action = 'insert';
     const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
-    const spec = parseQuery(req.query as Record<string, unknown>);
+    const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames);
     if (spec.filters.length) throw fail('unknown_parameter', `unknown query parameter ${spec.filters[0].column}`);
     const body = parseBody(req, InsertBody);
     const store = storeOf(ds.store);
@@ -66,7 +66,7 @@ export function rowsRoutes(deps: AppDeps): Router {
     const c = ctx(res);
     c.action = 'update';
     const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
-    const spec = parseQuery(req.query as Record<string, unknown>);
+    const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames);
     if (spec.select || spec.order.length || req.query.limit !== undefined || req.query.offset !== undefined) {
       throw fail('unknown_parameter', 'an update takes filters only (no select, order, limit or offset)');
     }

@@ -1,0 +1,128 @@
+// Authentication: every bad-token case is a 401 with WWW-Authenticate, never a 403 or a 500.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import { bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+
+const ROWS = '/v1/datasets/sales/orders/rows?limit=1';
+const now = () => Math.floor(Date.now() / 1000);
+const b64u = (x: object) => Buffer.from(JSON.stringify(x)).toString('base64url');
+
+function expect401(r: { status: number; headers: Record<string, string>; body: { code?: string } }, code: string): void {
+  expect(r.status).toBe(401);
+  expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+  expect(r.headers['www-authenticate']).toMatch(/^Bearer /);
+  expect(r.body.code).toBe(code);
+}
+
+describe('HS256 deployment', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(() => gw.close());
+
+  it('accepts a valid token', async () => {
+    expect((await gw.http().get(ROWS).set(bearer(gw.token('alice')))).status).toBe(200);
+  });
+
+  it('asks for a token when there is none, with a bare Bearer challenge', async () => {
+    const r = await gw.http().get(ROWS);
+    expect401(r, 'missing_token');
+    expect(r.headers['www-authenticate']).not.toMatch(/error=/);
+  });
+
+  it.each([
+    ['a non-Bearer scheme', 'Basic YWxpY2U6c2VjcmV0'],
+    ['garbage', 'Bearer not-a-jwt'],
+    ['an empty bearer', 'Bearer '],
+  ])('refuses %s', async (_name, header) => {
+    const r = await gw.http().get(ROWS).set('Authorization', header);
+    expect401(r, 'invalid_token');
+    expect(r.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const t = jwt.sign({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' }, 'x'.repeat(64));
+    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token');
+  });
+
+  it('refuses alg none', async () => {
+    const t = `${b64u({ alg: 'none', typ: 'JWT' })}.${b64u({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' })}.`;
+    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token');
+  });
+
+  it('refuses HS512 even with the right secret (algorithm pinned)', async () => {
+    const t = jwt.sign({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' }, gw.secret, { algorithm: 'HS512' });
+    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token');
+  });
+
+  it('refuses an expired token, but honours 30 s of clock tolerance', async () => {
+    expect401(await gw.http().get(ROWS).set(bearer(gw.token('alice', { exp: now() - 120 }))), 'token_expired');
+    expect((await gw.http().get(ROWS).set(bearer(gw.token('alice', { exp: now() - 10 })))).status).toBe(200);
+  });
+
+  it('honours nbf', async () => {
+    expect401(await gw.http().get(ROWS).set(bearer(gw.token('alice', { nbf: now() + 600 }))), 'token_not_yet_valid');
+    expect((await gw.http().get(ROWS).set(bearer(gw.token('alice', { nbf: now() + 10 })))).status).toBe(200);
+  });
+
+  it('requires exp', async () => {
+    const t = jwt.sign({ sub: 'alice', iss: 'meshguard-tests', aud: 'meshguard' }, gw.secret, { algorithm: 'HS256' });
+    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token');
+  });
+
+  it('requires sub', async () => {
+    expect401(await gw.http().get(ROWS).set(bearer(gw.token('alice', { sub: undefined }))), 'invalid_token');
+    expect401(await gw.http().get(ROWS).set(bearer(gw.token(''))), 'invalid_token');
+  });
+
+  it('checks issuer and audience when configured', async () => {
+    expect401(await gw.http().get(ROWS).set(bearer(gw.token('alice', { iss: 'someone-else' }))), 'invalid_token');
+    expect401(await gw.http().get(ROWS).set(bearer(gw.token('alice', { aud: 'another-api' }))), 'invalid_token');
+  });
+
+  it('lets a valid token of a subject with no grant in, then refuses with 403 (authorisation, not authentication)', async () => {
+    const r = await gw.http().get(ROWS).set(bearer(gw.token('nobody')));
+    expect(r.status).toBe(403);
+  });
+
+  it('needs no token for /healthz', async () => {
+    expect((await gw.http().get('/healthz')).status).toBe(200);
+  });
+});
+
+describe.each([
+  ['RS256', 'rsa', {}] as const,
+  ['ES256', 'ec', { namedCurve: 'prime256v1' }] as const,
+])('%s deployment', (alg, type, params) => {
+  let gw: TestGateway;
+  let privateKey: crypto.KeyObject;
+  let publicPem: string;
+  beforeAll(async () => {
+    const pair = type === 'rsa' ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }) : crypto.generateKeyPairSync('ec', params as { namedCurve: string });
+    privateKey = pair.privateKey;
+    publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-key-'));
+    const keyFile = path.join(keyDir, 'public.pem');
+    fs.writeFileSync(keyFile, publicPem);
+    gw = await startTestGateway({ env: { MESHGUARD_JWT_SECRET: '', MESHGUARD_JWT_PUBLIC_KEY_FILE: keyFile } });
+  });
+  afterAll(() => gw.close());
+
+  const claims = () => ({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' });
+
+  it('accepts a token signed with the private key', async () => {
+    const t = jwt.sign(claims(), privateKey, { algorithm: alg });
+    expect((await gw.http().get(ROWS).set(bearer(t))).status).toBe(200);
+  });
+
+  it('refuses HS256 signed with the public key (algorithm confusion)', async () => {
+    const h = b64u({ alg: 'HS256', typ: 'JWT' });
+    const p = b64u(claims());
+    const sig = crypto.createHmac('sha256', publicPem).update(`${h}.${p}`).digest('base64url');
+    expect401(await gw.http().get(ROWS).set(bearer(`${h}.${p}.${sig}`)), 'invalid_token');
+  });
+});
