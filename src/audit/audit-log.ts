@@ -57,6 +57,9 @@ export class AuditLog {
   }
 
   private async appendBatch(trx: Knex.Transaction, entries: AuditInput[]): Promise<number[]> {
+    // Lock the chain head before reading it: FOR UPDATE on PostgreSQL; on SQLite a no-op write
+    // takes the database write lock first, so another process cannot append between read and write.
+    if (this.dialect === 'sqlite') await trx('mg_audit_head').where({ id: 1 }).update({ id: 1 });
     const headQuery = trx('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash');
     const head = await (this.dialect === 'postgres' ? headQuery.forUpdate() : headQuery);
     if (!head) throw new Error('audit chain head is missing');
