@@ -32,7 +32,7 @@ export function sendProblem(res: Response, err: GatewayError, instance: string):
     .type('application/problem+json')
     .send(
       JSON.stringify({
-        type: `https://meshguard.dev/problems/${err.code.replace(/_/g, '-')}`,
+        type: `urn:meshguard:problem:${err.code}`,
         title: err.title,
         status: err.status,
         detail: err.message,
