@@ -1,31 +1,25 @@
 #!/usr/bin/env node
 // The operators' command line: `meshguard <verb> [options]`, on the gateway host's configuration.
-import { parseArgs } from 'node:util';
+// Each verb lives in its own file; add it to VERBS below.
 import { loadConfig } from '../config';
 import { ConfigError } from '../errors';
-import { mintToken } from './mint-token';
+import { UsageError, type CliVerb } from './cli-verb';
+import { tokenVerb } from './token-verb';
 
-const USAGE = `usage: meshguard <verb> [options]
-  token --sub <subject> [--ttl <seconds>]   mint a token with the configured HS256 (or dev) secret`;
+const VERBS: Record<string, CliVerb> = {
+  token: tokenVerb,
+};
+
+const USAGE = `usage: meshguard <verb> [options]\n${Object.entries(VERBS)
+  .map(([, v]) => `  ${v.usage}`)
+  .join('\n')}`;
 
 async function run(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  const config = loadConfig();
-  switch (verb) {
-    case 'token': {
-      const { values } = parseArgs({ args: rest, options: { sub: { type: 'string' }, ttl: { type: 'string', default: '3600' } } });
-      if (!values.sub) throw new UsageError('token needs --sub <subject>');
-      const ttl = Number(values.ttl);
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86400) throw new UsageError('--ttl is a number of seconds, 1 to 86400');
-      process.stdout.write(`${mintToken(config, values.sub, ttl)}\n`);
-      return 0;
-    }
-    default:
-      throw new UsageError(verb ? `unknown verb ${verb}` : 'no verb given');
-  }
+  const command = verb ? VERBS[verb] : undefined;
+  if (!command) throw new UsageError(verb ? `unknown verb ${verb}` : 'no verb given');
+  return command.run(rest, loadConfig());
 }
-
-class UsageError extends Error {}
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
