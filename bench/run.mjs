@@ -86,6 +86,18 @@ function rssMb(pid) {
   return null;
 }
 
+/** CPU time (ms) a process has used so far, from /proc/<pid>/stat (utime + stime). */
+const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+function cpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return null;
+  }
+}
+
 function runLoad(job) {
   return new Promise((resolve, reject) => {
     const w = fork(path.join(ROOT, 'bench/load-worker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -190,9 +202,14 @@ async function main() {
         // Alternate which goes first, so a drift in machine load falls on both.
         for (const t of round % 2 ? [...targets].reverse() : targets) {
           phase = `${w.name}/${t}`;
+          const pid = (t === 'gateway' ? gateway : baseline).pid;
+          const cpu0 = cpuMs(pid);
           const s = await runLoad(job(w, t, DURATION));
+          const cpu1 = cpuMs(pid);
+          // CPU per answered request: unlike req/s, it barely moves when other jobs share the machine.
+          s.cpuUsPerReq = cpu0 === null || cpu1 === null || s.total === 0 ? null : Math.round(((cpu1 - cpu0) * 1000) / s.total);
           per[t].push(s);
-          log(`${w.name} round ${round + 1} ${t}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, unexpected ${s.unexpected}/${s.total}`);
+          log(`${w.name} round ${round + 1} ${t}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.cpuUsPerReq} us CPU/req, unexpected ${s.unexpected}/${s.total}`);
         }
       }
       const agg = (rs) =>
@@ -202,6 +219,7 @@ async function main() {
               reqPerSec: r2(mean(rs.map((r) => r.reqPerSec))),
               p50: r2(mean(rs.map((r) => r.p50))),
               p99: r2(mean(rs.map((r) => r.p99))),
+              cpuUsPerReq: rs.some((r) => r.cpuUsPerReq === null) ? null : Math.round(mean(rs.map((r) => r.cpuUsPerReq))),
               requests: rs.reduce((a, r) => a + r.total, 0),
               unexpected: rs.reduce((a, r) => a + r.unexpected + r.errors, 0),
               statusCodes: rs.reduce((a, r) => {
@@ -218,7 +236,9 @@ async function main() {
         expectStatus: w.expectStatus,
         gateway: g,
         baseline: b,
-        ratio: b ? { reqPerSec: r2(g.reqPerSec / b.reqPerSec), p50: r2(g.p50 / b.p50), p99: r2(g.p99 / b.p99) } : null,
+        ratio: b
+          ? { reqPerSec: r2(g.reqPerSec / b.reqPerSec), p50: r2(g.p50 / b.p50), p99: r2(g.p99 / b.p99), cpuUsPerReq: g.cpuUsPerReq && b.cpuUsPerReq ? r2(g.cpuUsPerReq / b.cpuUsPerReq) : null }
+          : null,
         gatewayPeakRssMb: r2(Math.max(...Object.entries(peakBy).filter(([k]) => k.startsWith(`${w.name}/gateway`)).map(([, v]) => v))),
       });
     }
@@ -293,18 +313,18 @@ function printReport(r) {
   const lines = [];
   lines.push(`meshguard bench, ${r.date}: ${r.machine.cpu}, ${r.machine.cores} cores, node ${r.machine.node}; ${r.settings.mode} mode (${r.settings.rounds} x ${r.settings.durationS} s, ${r.settings.connections} connections)`);
   lines.push('');
-  lines.push(`${'workload'.padEnd(16)}${pad('gw req/s', 10)}${pad('bl req/s', 10)}${pad('ratio', 7)}${pad('gw p50', 8)}${pad('bl p50', 8)}${pad('gw p99', 8)}${pad('bl p99', 8)}${pad('ratio', 7)}${pad('unexp.', 8)}`);
+  lines.push(`${'workload'.padEnd(16)}${pad('gw req/s', 10)}${pad('bl req/s', 10)}${pad('ratio', 7)}${pad('gw p50', 8)}${pad('bl p50', 8)}${pad('gw p99', 8)}${pad('bl p99', 8)}${pad('ratio', 7)}${pad('gw CPU', 8)}${pad('bl CPU', 8)}${pad('unexp.', 8)}`);
   for (const w of r.workloads) {
     const b = w.baseline;
     lines.push(
       `${w.name.padEnd(16)}${pad(w.gateway.reqPerSec.toFixed(0), 10)}${pad(b ? b.reqPerSec.toFixed(0) : '-', 10)}${pad(w.ratio ? w.ratio.reqPerSec.toFixed(2) : '-', 7)}` +
-        `${pad(w.gateway.p50, 8)}${pad(b ? b.p50 : '-', 8)}${pad(w.gateway.p99, 8)}${pad(b ? b.p99 : '-', 8)}${pad(w.ratio ? w.ratio.p99.toFixed(2) : '-', 7)}${pad(w.gateway.unexpected + (b?.unexpected ?? 0), 8)}`,
+        `${pad(w.gateway.p50, 8)}${pad(b ? b.p50 : '-', 8)}${pad(w.gateway.p99, 8)}${pad(b ? b.p99 : '-', 8)}${pad(w.ratio ? w.ratio.p99.toFixed(2) : '-', 7)}${pad(w.gateway.cpuUsPerReq ?? '-', 8)}${pad(b?.cpuUsPerReq ?? '-', 8)}${pad(w.gateway.unexpected + (b?.unexpected ?? 0), 8)}`,
     );
   }
   lines.push('');
   lines.push(`gateway peak RSS ${r.gatewayPeakRssMb} MB; audit entries written ${r.auditEntries} (measured gateway requests ${r.gatewayRequestsMeasured}, plus warm-up)`);
   for (const t of r.targets) lines.push(`${t.held ? 'HELD  ' : 'MISSED'} ${t.target}: ${t.value} (limit ${t.limit})`);
-  lines.push('latencies in ms; ratio = gateway / baseline; written to bench/results/latest.json');
+  lines.push('latencies in ms; CPU in us of process CPU time per answered request; ratio = gateway / baseline; written to bench/results/latest.json');
   console.log(lines.join('\n'));
 }
 
