@@ -2,15 +2,17 @@
 // It only ever answers 401; what the subject may do is decided later, by the policy layer.
 import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
+import { verifyingKey } from '../auth/load-key';
 import { verifyToken } from '../auth/verify-token';
 import { fail } from '../errors';
 import { ctx } from './request-context';
 
 export function authenticate(deps: AppDeps) {
+  const key = verifyingKey(deps.verifyKey);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const c = ctx(res);
     c.action = 'authenticate';
-    c.principal = verifyToken(req.get('authorization'), deps.verifyKey, {
+    c.principal = verifyToken(req.get('authorization'), key, {
       issuer: deps.config.jwt.issuer,
       audience: deps.config.jwt.audience,
       now: deps.clock.now(),

@@ -45,11 +45,22 @@ export function datasetsRoutes(deps: AppDeps): Router {
     });
   });
 
+  // The catalog a subject sees is a pure function of its ability's rules, which are a new array
+  // whenever the subject's grants change (a new ability, or CASL's update()): computed once per rules.
+  const catalogs = new WeakMap<object, ReturnType<typeof describeDataset>[]>();
+  const catalogFor = (ability: AppAbility) => {
+    let datasets = catalogs.get(ability.rules);
+    if (!datasets) {
+      datasets = [...deps.policies.datasets.values()].map((ds) => describeDataset(ability, ds)).filter((d) => d.actions.length > 0);
+      catalogs.set(ability.rules, datasets);
+    }
+    return datasets;
+  };
+
   r.get('/v1/datasets', async (req, res) => {
     const c = ctx(res);
     c.action = 'list_datasets';
-    const ability = c.access!.ability;
-    const datasets = [...deps.policies.datasets.values()].map((ds) => describeDataset(ability, ds)).filter((d) => d.actions.length > 0);
+    const datasets = catalogFor(c.access!.ability);
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'datasets the caller may act on', status: 200, rowCount: datasets.length });
     res.json({ datasets });
   });

@@ -1,0 +1,334 @@
+// `npm run bench [-- --quick] [-- --profile] [-- --only read50,denied]`: the governed gateway against
+// an ungoverned baseline (bench/baseline-server.mjs) on the same demo data, loaded in alternating
+// rounds by a separate autocannon process. Prints a table and writes bench/results/latest.json.
+import { fork, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import jwt from 'jsonwebtoken';
+import { WORKLOADS, extraCustomers } from './workloads.mjs';
+import { summariseProfiles } from './profile-summary.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    'gateway-only': { type: 'boolean', default: false },
+  },
+});
+const QUICK = args.quick;
+const DURATION = Number(args.duration ?? (QUICK ? 2 : 10));
+const WARMUP = QUICK ? 1 : 3;
+const ROUNDS = Number(args.rounds ?? 2);
+const CONNECTIONS = Number(args.connections);
+const workloads = args.only ? WORKLOADS.filter((w) => args.only.split(',').includes(w.name)) : WORKLOADS;
+const targets = args['gateway-only'] ? ['gateway'] : ['gateway', 'baseline'];
+
+const log = (...a) => console.error('[bench]', ...a);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitFor(url, ms = 60_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', resolve));
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited(child);
+  clearTimeout(t);
+}
+
+/** Samples a process's resident set size (MB) from /proc, or ps where /proc is missing. */
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* fall through */
+  }
+  return null;
+}
+
+/** CPU time (ms) a process has used so far, from /proc/<pid>/stat (utime + stime). */
+const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+function cpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return null;
+  }
+}
+
+function runLoad(job) {
+  return new Promise((resolve, reject) => {
+    const w = fork(path.join(ROOT, 'bench/load-worker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    w.once('message', (m) => {
+      w.disconnect();
+      if (m.ok) resolve(m.summary);
+      else reject(new Error(m.error));
+    });
+    w.once('error', reject);
+    w.send(job);
+  });
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const r2 = (x) => Math.round(x * 100) / 100;
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshguard-bench-'));
+  const secret = crypto.randomBytes(32).toString('hex');
+  const gwPort = await freePort();
+  const blPort = await freePort();
+  const profileDir = path.join(ROOT, 'bench/results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  log(`data dir ${dataDir}; gateway :${gwPort}, baseline :${blPort}; ${QUICK ? 'quick' : 'full'} mode, ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections`);
+
+  const gwEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    HOST: '127.0.0.1',
+    PORT: String(gwPort),
+    LOG_LEVEL: 'warn',
+    MESHGUARD_DATA_DIR: dataDir,
+    MESHGUARD_POLICIES_DIR: path.join(ROOT, 'policies'),
+    MESHGUARD_JWT_SECRET: secret,
+  };
+  const gateway = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js')], { env: gwEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  let baseline;
+  let peakRss = 0;
+  const peakBy = {};
+  let phase = 'start-up';
+  const sampler = setInterval(() => {
+    const mb = rssMb(gateway.pid);
+    if (mb === null) return;
+    peakRss = Math.max(peakRss, mb);
+    peakBy[phase] = Math.max(peakBy[phase] ?? 0, mb);
+  }, 100);
+
+  try {
+    const gw = `http://127.0.0.1:${gwPort}`;
+    await waitFor(`${gw}/healthz`);
+    const token = (sub) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '4h' });
+    const tokens = { alice: token('alice'), bob: token('bob') };
+
+    // Setup, through the gateway: 800 more customers, so a 1000-row masked read exists.
+    // Batches of 200: the gateway's SQLite insert fails above 500 rows (see the README's Performance notes).
+    for (let from = 201; from <= 1000; from += 200) {
+      const add = await fetch(`${gw}/v1/datasets/sales/customers/rows`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.bob}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: extraCustomers(from, from + 199) }),
+      });
+      if (add.status !== 201) throw new Error(`setup insert of customers answered ${add.status}: ${await add.text()}`);
+    }
+    // The baseline answers the catalog alice gets, as a static document.
+    const catalog = await (await fetch(`${gw}/v1/datasets`, { headers: { authorization: `Bearer ${tokens.alice}` } })).json();
+    const catalogFile = path.join(dataDir, 'bench-catalog.json');
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+
+    if (targets.includes('baseline')) {
+      baseline = fork(path.join(ROOT, 'bench/baseline-server.mjs'), [], {
+        env: { PATH: process.env.PATH, PORT: String(blPort), BENCH_STORES_DIR: path.join(dataDir, 'stores'), BENCH_CATALOG_FILE: catalogFile },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      await new Promise((resolve, reject) => {
+        baseline.once('message', resolve);
+        baseline.once('exit', (c) => reject(new Error(`baseline exited with ${c}`)));
+      });
+    }
+    const urls = { gateway: gw, baseline: `http://127.0.0.1:${blPort}` };
+
+    let idBlock = 0;
+    const job = (w, target, duration) => ({
+      url: urls[target] + w.path,
+      method: w.method,
+      path: w.path,
+      connections: CONNECTIONS,
+      duration,
+      expectStatus: w.expectStatus,
+      headers: { ...(w.headers ?? {}), ...(target === 'gateway' ? { authorization: `Bearer ${tokens[w.subject]}` } : {}) },
+      // Disjoint id ranges per run, far above the demo ids: no insert ever conflicts.
+      ...(w.insert ? { insert: { batch: w.insert.batch, idStart: 10_000_000 + ++idBlock * 100_000_000 } } : {}),
+    });
+
+    const results = [];
+    for (const w of workloads) {
+      const per = Object.fromEntries(targets.map((t) => [t, []]));
+      for (const t of targets) {
+        phase = `${w.name}/${t}/warm-up`;
+        await runLoad(job(w, t, WARMUP));
+      }
+      for (let round = 0; round < ROUNDS; round++) {
+        // Alternate which goes first, so a drift in machine load falls on both.
+        for (const t of round % 2 ? [...targets].reverse() : targets) {
+          phase = `${w.name}/${t}`;
+          const pid = (t === 'gateway' ? gateway : baseline).pid;
+          const cpu0 = cpuMs(pid);
+          const s = await runLoad(job(w, t, DURATION));
+          const cpu1 = cpuMs(pid);
+          // CPU per answered request: unlike req/s, it barely moves when other jobs share the machine.
+          s.cpuUsPerReq = cpu0 === null || cpu1 === null || s.total === 0 ? null : Math.round(((cpu1 - cpu0) * 1000) / s.total);
+          per[t].push(s);
+          log(`${w.name} round ${round + 1} ${t}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.cpuUsPerReq} us CPU/req, unexpected ${s.unexpected}/${s.total}`);
+        }
+      }
+      const agg = (rs) =>
+        rs.length === 0
+          ? null
+          : {
+              reqPerSec: r2(mean(rs.map((r) => r.reqPerSec))),
+              p50: r2(mean(rs.map((r) => r.p50))),
+              p99: r2(mean(rs.map((r) => r.p99))),
+              cpuUsPerReq: rs.some((r) => r.cpuUsPerReq === null) ? null : Math.round(mean(rs.map((r) => r.cpuUsPerReq))),
+              requests: rs.reduce((a, r) => a + r.total, 0),
+              unexpected: rs.reduce((a, r) => a + r.unexpected + r.errors, 0),
+              statusCodes: rs.reduce((a, r) => {
+                for (const [k, v] of Object.entries(r.statusCodes)) a[k] = (a[k] ?? 0) + v;
+                return a;
+              }, {}),
+              rounds: rs,
+            };
+      const g = agg(per.gateway);
+      const b = agg(per.baseline ?? []);
+      results.push({
+        name: w.name,
+        title: w.title,
+        expectStatus: w.expectStatus,
+        gateway: g,
+        baseline: b,
+        ratio: b
+          ? { reqPerSec: r2(g.reqPerSec / b.reqPerSec), p50: r2(g.p50 / b.p50), p99: r2(g.p99 / b.p99), cpuUsPerReq: g.cpuUsPerReq && b.cpuUsPerReq ? r2(g.cpuUsPerReq / b.cpuUsPerReq) : null }
+          : null,
+        gatewayPeakRssMb: r2(Math.max(...Object.entries(peakBy).filter(([k]) => k.startsWith(`${w.name}/gateway`)).map(([, v]) => v))),
+      });
+    }
+    phase = 'shutdown';
+
+    const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+    const checks = [];
+    const check = (name, value, limit, held) => checks.push({ target: name, value, limit, held });
+    if (byName.read50?.ratio) {
+      check('read50 req/s >= 0.75x baseline', byName.read50.ratio.reqPerSec, 0.75, byName.read50.ratio.reqPerSec >= 0.75);
+      check('read50 p99 <= 1.5x baseline', byName.read50.ratio.p99, 1.5, byName.read50.ratio.p99 <= 1.5);
+    }
+    if (byName.read50 && byName.denied) {
+      const v = r2(byName.denied.gateway.reqPerSec / byName.read50.gateway.reqPerSec);
+      check('denied req/s >= governed read50 req/s', v, 1, v >= 1);
+    }
+    check('gateway RSS < 200 MB throughout', r2(peakRss), 200, peakRss < 200);
+    const unexpected = results.reduce((a, r) => a + r.gateway.unexpected + (r.baseline?.unexpected ?? 0), 0);
+    check('every answer had the expected status', unexpected, 0, unexpected === 0);
+
+    // Evidence that the audit trail was on and durable: entries written to the state store.
+    await stop(baseline);
+    await stop(gateway);
+    clearInterval(sampler);
+    const state = new Database(path.join(dataDir, 'meshguard.sqlite'), { readonly: true });
+    const auditEntries = state.prepare('select count(*) as n from mg_audit').get().n;
+    state.close();
+    const gatewayRequests = results.reduce((a, r) => a + r.gateway.requests, 0);
+
+    const report = {
+      date: new Date().toISOString(),
+      machine: {
+        cpu: os.cpus()[0]?.model,
+        cores: os.cpus().length,
+        memoryGb: r2(os.totalmem() / 2 ** 30),
+        loadAverageAtEnd: os.loadavg().map(r2),
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+      },
+      settings: {
+        mode: QUICK ? 'quick' : 'full',
+        rounds: ROUNDS,
+        durationS: DURATION,
+        warmupS: WARMUP,
+        connections: CONNECTIONS,
+        audit: 'on, durable: SQLite state store, WAL, synchronous=FULL, group commit',
+        profiled: args.profile,
+      },
+      workloads: results,
+      gatewayPeakRssMb: r2(peakRss),
+      auditEntries,
+      gatewayRequestsMeasured: gatewayRequests,
+      targets: checks,
+    };
+    fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    printReport(report);
+    if (args.profile) {
+      console.log(`\nCPU profile of the gateway: ${profileDir}\n`);
+      console.log(summariseProfiles(profileDir, 25));
+    }
+  } finally {
+    clearInterval(sampler);
+    await stop(baseline);
+    await stop(gateway);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function printReport(r) {
+  const pad = (s, n) => String(s).padStart(n);
+  const lines = [];
+  lines.push(`meshguard bench, ${r.date}: ${r.machine.cpu}, ${r.machine.cores} cores, node ${r.machine.node}; ${r.settings.mode} mode (${r.settings.rounds} x ${r.settings.durationS} s, ${r.settings.connections} connections)`);
+  lines.push('');
+  lines.push(`${'workload'.padEnd(16)}${pad('gw req/s', 10)}${pad('bl req/s', 10)}${pad('ratio', 7)}${pad('gw p50', 8)}${pad('bl p50', 8)}${pad('gw p99', 8)}${pad('bl p99', 8)}${pad('ratio', 7)}${pad('gw CPU', 8)}${pad('bl CPU', 8)}${pad('unexp.', 8)}`);
+  for (const w of r.workloads) {
+    const b = w.baseline;
+    lines.push(
+      `${w.name.padEnd(16)}${pad(w.gateway.reqPerSec.toFixed(0), 10)}${pad(b ? b.reqPerSec.toFixed(0) : '-', 10)}${pad(w.ratio ? w.ratio.reqPerSec.toFixed(2) : '-', 7)}` +
+        `${pad(w.gateway.p50, 8)}${pad(b ? b.p50 : '-', 8)}${pad(w.gateway.p99, 8)}${pad(b ? b.p99 : '-', 8)}${pad(w.ratio ? w.ratio.p99.toFixed(2) : '-', 7)}${pad(w.gateway.cpuUsPerReq ?? '-', 8)}${pad(b?.cpuUsPerReq ?? '-', 8)}${pad(w.gateway.unexpected + (b?.unexpected ?? 0), 8)}`,
+    );
+  }
+  lines.push('');
+  lines.push(`gateway peak RSS ${r.gatewayPeakRssMb} MB; audit entries written ${r.auditEntries} (measured gateway requests ${r.gatewayRequestsMeasured}, plus warm-up)`);
+  for (const t of r.targets) lines.push(`${t.held ? 'HELD  ' : 'MISSED'} ${t.target}: ${t.value} (limit ${t.limit})`);
+  lines.push('latencies in ms; CPU in us of process CPU time per answered request; ratio = gateway / baseline; written to bench/results/latest.json');
+  console.log(lines.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(`[bench] failed: ${e.stack ?? e}`);
+  process.exit(1);
+});
