@@ -15,6 +15,8 @@ export interface WriteGuard {
   guarded: boolean;
   /** Runs `write` after admitting `rows` (the values written, JSON form); refuses with 422/423/429. */
   run<T>(rows: readonly Record<string, unknown>[], dryRun: boolean, write: () => Promise<T>): Promise<T>;
+  /** 423 when the writer is paused on this dataset: checked before anything else. */
+  refuseIfPaused(): Promise<void>;
   /** The steps of run(), for writes that learn their rows inside the transaction (PATCH). */
   admit(rows: readonly Record<string, unknown>[], dryRun: boolean): Promise<void>;
   failed(e: unknown): Promise<void>;
@@ -30,7 +32,14 @@ export function guardWrite(deps: AppDeps, req: Request, res: Response, ds: Datas
 
   let reservation: number | undefined;
 
+  async function refuseIfPaused(): Promise<void> {
+    if (!guarded) return;
+    const pause = await deps.guard.store.activePause(subject, ds.key);
+    if (pause) throw deps.guard.store.pausedError(pause);
+  }
+
   async function admit(rows: readonly Record<string, unknown>[], dryRun: boolean): Promise<void> {
+    await refuseIfPaused();
     checkRowCount(limits, rows.length);
     checkValues(limits, rows);
     const admission = await deps.guard.store.admit({
@@ -71,5 +80,5 @@ export function guardWrite(deps: AppDeps, req: Request, res: Response, ds: Datas
     }
   }
 
-  return { limits, guarded, run, admit, failed };
+  return { limits, guarded, run, refuseIfPaused, admit, failed };
 }

@@ -136,6 +136,7 @@ export function rowsRoutes(deps: AppDeps): Router {
       : undefined;
     let updated: number;
     try {
+      await guard.refuseIfPaused();
       if (guard.guarded) checkValues(guard.limits, [after], () => 'set');
       updated = await executeUpdate(
         store,
