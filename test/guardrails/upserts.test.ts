@@ -111,8 +111,10 @@ describe.each(BACKENDS)('upserts and guardrails on $name', ({ pg }) => {
   it('refuses an update that moves a guarded value more than maxChangePct, compared with the stored value', async () => {
     const r = await gw.http().post(`${BIDS}?on_conflict=id`).set(sam).send({ rows: [bid(50030, 1)] });
     expect(r.status).toBe(200);
+    const used = await writeLog();
     const jump = await gw.http().post(`${BIDS}?on_conflict=id`).set(sam).send({ rows: [bid(50031, 1), { id: 50030, bid: 1.25 }] });
     expect([jump.status, jump.body.guardrail, jump.body.column]).toEqual([422, 'maxChangePct', 'bid']);
+    expect(await writeLog()).toBe(used); // refused inside the write transaction: its quota reservation is released
     expect(await bids().where({ id: 50031 })).toHaveLength(0);
     const patch = await gw.http().patch(`${BIDS}?id=eq.50030`).set(sam).send({ set: { bid: 0.5 } });
     expect([patch.status, patch.body.guardrail]).toEqual([422, 'maxChangePct']);
