@@ -123,11 +123,14 @@ export class GuardStore {
       for (const q of a.limits.quotas) {
         const used = await this.rowsSince(a.dataset, now - q.per, a.subject, trx);
         if (used + a.rows > q.rows) {
+          const oldest = await trx('mg_guard_writes').where({ subject: a.subject, dataset: a.dataset }).andWhere('ts', '>', now - q.per).min({ ts: 'ts' }).first();
           throw fail('rate_limited', `quota of ${q.rows} rows per ${q.per / 1000} s (${q.source}): ${used} used, this write has ${a.rows}`, {
             guardrail: 'quota',
             limit: q.rows,
             windowSeconds: q.per / 1000,
             used,
+            // When the oldest write in the window leaves it (more may be needed for a large batch).
+            retryAfterSeconds: Math.max(1, Math.ceil((Number(oldest?.ts ?? now) + q.per - now) / 1000)),
           });
         }
       }

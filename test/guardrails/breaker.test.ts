@@ -4,6 +4,10 @@
 // alerts; only another admin or the domain's steward resumes, and the resumed writer writes again.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { openGateway } from '../../src/gateway';
+import request from 'supertest';
 import { BACKENDS, TestClock, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const BIDS = '/v1/datasets/marketing/bids/rows';
@@ -98,6 +102,14 @@ describe.each(BACKENDS)('anomaly breaker on $name', ({ pg }) => {
     expect([patch.status, patch.body.code]).toEqual([423, 'writer_paused']);
     const dry = await gw.http().post(`${BIDS}?on_conflict=id&dry_run=true`).set(as('sam')).send({ rows: [{ id: 1, bid: 1 }] });
     expect(dry.status).toBe(423);
+    // The pause is in the state store: another gateway process refuses the writer too.
+    const second = await openGateway(loadConfig(gw.env, gw.dataDir), { clock, logger: pino({ level: 'silent' }) });
+    try {
+      const r = await request(second.app).post(`${BIDS}?on_conflict=id`).set(as('sam')).send({ rows: [{ id: 1, bid: 1 }] });
+      expect([r.status, r.body.pauseId]).toEqual([423, pauseId]);
+    } finally {
+      await second.close();
+    }
   });
 
   it('posts the pause to the webhook (retried after a refusal), without blocking the request', async () => {

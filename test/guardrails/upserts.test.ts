@@ -157,6 +157,9 @@ describe.each(BACKENDS)('upserts and guardrails on $name', ({ pg }) => {
     const before = await count();
     const over = await gw.http().post(`${BIDS}?on_conflict=id`).set(sam).send({ rows: rows.slice(0, 2000) });
     expect([over.status, over.body.code, over.body.guardrail]).toEqual([429, 'rate_limited', 'quota']);
+    expect(over.body).toMatchObject({ limit: 8000, windowSeconds: 3600 });
+    expect(over.body.retryAfterSeconds).toBeGreaterThan(0);
+    expect(over.body.retryAfterSeconds).toBeLessThanOrEqual(3600);
     expect(await count()).toBe(before);
     // The window slides: an hour later the quota is free again.
     (gw.deps.clock as TestClock).advance(3_600_000 + 1000);
