@@ -66,6 +66,20 @@ describe.each(BACKENDS)('upserts and guardrails on $name', ({ pg }) => {
     expect(again.body).toEqual({ inserted: 0, updated: 0, unchanged: 2 });
   });
 
+  it('upserts into an unguarded dataset too (sales.orders), with the update permission checked on the stored row', async () => {
+    const bob = bearer(gw.token('bob'));
+    const order = { id: 91001, customer_id: 7, region: 'EU', amount: 10, status: 'pending', created_at: '2026-03-01T10:00:00Z' };
+    const r = await gw.http().post('/v1/datasets/sales/orders/rows?on_conflict=id').set(bob).send({ rows: [order, { id: 1, status: 'refunded' }] });
+    expect([r.status, r.body]).toEqual([200, { inserted: 1, updated: 1, unchanged: 0 }]);
+    const [one] = await gw.deps.stores.get('sales')!.knex('orders').where({ id: 1 });
+    expect(one.status).toBe('refunded');
+    const patch = await gw.http().patch('/v1/datasets/sales/orders/rows?id=eq.91001').set(bob).set('idempotency-key', 'p1').send({ set: { status: 'paid' } });
+    await gw.deps.stores.get('sales')!.knex('orders').where({ id: 91001 }).update({ status: 'pending' });
+    const replay = await gw.http().patch('/v1/datasets/sales/orders/rows?id=eq.91001').set(bob).set('idempotency-key', 'p1').send({ set: { status: 'paid' } });
+    expect([patch.body, replay.body, replay.headers['idempotent-replayed']]).toEqual([{ updated: 1 }, { updated: 1 }, 'true']);
+    expect((await gw.deps.stores.get('sales')!.knex('orders').where({ id: 91001 }))[0].status).toBe('pending');
+  });
+
   it('upserts on a declared unique key, and refuses any other on_conflict with 400', async () => {
     const r = await gw.http().post(`${BIDS}?on_conflict=campaign_id,keyword`).set(sam).send({ rows: [{ id: 50001, campaign_id: 150, keyword: 'kw-50001', bid: 1.6 }] });
     expect([r.status, r.body]).toEqual([200, { inserted: 0, updated: 1, unchanged: 0 }]);

@@ -118,45 +118,46 @@ export function rowsRoutes(deps: AppDeps): Router {
     const plan = planUpdate(c.access!.ability, ds, spec.filters, body, store.dialect);
     c.columns = plan.columns;
     c.fingerprint = plan.fingerprint;
-    const guard = guardWrite(deps, req, res, ds, plan.grantIds);
-    // The values PATCH writes, in JSON form, as the guardrails see them.
-    const after = Object.fromEntries(Object.entries(plan.set).map(([col, v]) => [col, fromStoreValue(ds.columns[col].type, v)]));
-    const guardedColumns = Object.keys(guard.limits.columns);
-    const inspect = guard.guarded
-      ? {
-          columns: guardedColumns,
-          check: async (stored: Record<string, unknown>[]) => {
-            for (const row of stored) {
-              const before = Object.fromEntries(guardedColumns.map((col) => [col, fromStoreValue(ds.columns[col].type, row[col])]));
-              checkChange(guard.limits, before, after, `row ${ds.primaryKey}=${String(row[ds.primaryKey])}`);
-            }
-            await guard.admit(stored.map(() => after), false);
-          },
-        }
-      : undefined;
-    let updated: number;
-    try {
-      await guard.refuseIfPaused();
-      if (guard.guarded) checkValues(guard.limits, [after], () => 'set');
-      updated = await executeUpdate(
-        store,
-        plan,
-        (n) =>
-          recordOutcome(deps, req, res, {
-            decision: 'allow',
-            reason: `update granted by ${plan.grantIds.join(', ')}`,
-            status: 200,
-            columns: plan.columns,
-            rowCount: n,
-            grantIds: plan.grantIds,
-          }),
-        inspect,
-      );
-    } catch (e) {
-      await guard.failed(e);
-      throw e;
-    }
-    res.json({ updated });
+    await answerIdempotently(deps, req, res, async () => {
+      const guard = guardWrite(deps, req, res, ds, plan.grantIds);
+      // The values PATCH writes, in JSON form, as the guardrails see them.
+      const after = Object.fromEntries(Object.entries(plan.set).map(([col, v]) => [col, fromStoreValue(ds.columns[col].type, v)]));
+      const guardedColumns = Object.keys(guard.limits.columns);
+      const inspect = guard.guarded
+        ? {
+            columns: guardedColumns,
+            check: async (stored: Record<string, unknown>[]) => {
+              for (const row of stored) {
+                const before = Object.fromEntries(guardedColumns.map((col) => [col, fromStoreValue(ds.columns[col].type, row[col])]));
+                checkChange(guard.limits, before, after, `row ${ds.primaryKey}=${String(row[ds.primaryKey])}`);
+              }
+              await guard.admit(stored.map(() => after), false);
+            },
+          }
+        : undefined;
+      try {
+        await guard.refuseIfPaused();
+        if (guard.guarded) checkValues(guard.limits, [after], () => 'set');
+        const updated = await executeUpdate(
+          store,
+          plan,
+          (n) =>
+            recordOutcome(deps, req, res, {
+              decision: 'allow',
+              reason: `update granted by ${plan.grantIds.join(', ')}`,
+              status: 200,
+              columns: plan.columns,
+              rowCount: n,
+              grantIds: plan.grantIds,
+            }),
+          inspect,
+        );
+        return { status: 200, body: { updated } };
+      } catch (e) {
+        await guard.failed(e);
+        throw e;
+      }
+    });
   });
 
   return r;
