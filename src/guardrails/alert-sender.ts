@@ -39,19 +39,22 @@ export class AlertSender {
     const body = JSON.stringify(alert);
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       if (attempt > 0 && !(await this.sleep(this.opts.backoffMs * 2 ** (attempt - 1)))) break;
+      // One controller per attempt, aborted by its timeout or by close() (no AbortSignal.any before Node 20.3).
+      const attemptController = new AbortController();
+      const abort = () => attemptController.abort();
+      const timer = setTimeout(abort, ATTEMPT_TIMEOUT_MS);
+      this.controller.signal.addEventListener('abort', abort, { once: true });
       try {
-        const res = await fetch(this.opts.webhookUrl!, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]),
-        });
+        const res = await fetch(this.opts.webhookUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: attemptController.signal });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return;
         this.logger.warn({ status: res.status, attempt, event: alert.event }, 'alert webhook refused the alert');
       } catch (e) {
         if (this.controller.signal.aborted) break;
         this.logger.warn({ err: (e as Error).message, attempt, event: alert.event }, 'alert webhook did not answer');
+      } finally {
+        clearTimeout(timer);
+        this.controller.signal.removeEventListener('abort', abort);
       }
     }
     this.logger.error({ alert }, 'guardrail alert abandoned: the webhook never accepted it');

@@ -155,3 +155,19 @@ describe.each(BACKENDS)('anomaly breaker on $name', ({ pg }) => {
     expect(hook.alerts.filter((a) => a.event === 'guardrail_tripped').at(-1)).toMatchObject({ subject: 'sam', guardrail: 'max', dataset: 'marketing.bids' });
   });
 });
+
+describe('alert delivery at shutdown', () => {
+  it('abandons undelivered alerts cleanly at close: a dead webhook never holds the gateway open', async () => {
+    const hook = await startWebhook(1000); // refuses everything
+    const gw = await startTestGateway({ clock: new TestClock(Date.UTC(2026, 10, 26, 9, 1)), env: { MESHGUARD_ALERT_WEBHOOK_URL: hook.url, MESHGUARD_ALERT_BACKOFF_MS: '60000' } });
+    try {
+      const r = await gw.http().post(`${BIDS}?on_conflict=id`).set(bearer(gw.token('sam'))).send({ rows: [{ id: 1, bid: 99 }] });
+      expect(r.status).toBe(422); // answered at once, whatever the webhook does
+    } finally {
+      const started = Date.now();
+      await gw.close();
+      expect(Date.now() - started).toBeLessThan(5000);
+      await hook.close();
+    }
+  });
+});
