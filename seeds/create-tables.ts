@@ -17,5 +17,6 @@ export async function createDatasetTable(knex: Knex, ds: DatasetInfo): Promise<v
       if (name === ds.primaryKey) c.primary();
       if (!col.nullable) c.notNullable();
     }
+    for (const key of ds.uniqueKeys ?? []) t.unique(key);
   });
 }

@@ -81,12 +81,27 @@ export function employees(): Row[] {
   });
 }
 
+const KEYWORDS = ['shoes', 'running shoes', 'trail shoes', 'boots', 'sandals', 'socks', 'insoles', 'laces'];
+
+/** Keyword bids of the first ten campaigns (the reverse-ETL demo: the bidding model updates them). */
+export function bids(): Row[] {
+  const rand = prng(5005);
+  const rows: Row[] = [];
+  for (let campaign = 1; campaign <= 10; campaign++) {
+    for (const keyword of KEYWORDS) {
+      rows.push({ id: rows.length + 1, campaign_id: campaign, keyword, bid: Math.round((0.2 + rand() * 4.8) * 100) / 100, updated_at: new Date(BASE).toISOString() });
+    }
+  }
+  return rows;
+}
+
 /** Rows per dataset key. */
 export const DEMO_ROWS: Record<string, () => Row[]> = {
   'sales.customers': customers,
   'sales.orders': orders,
   'marketing.campaigns': campaigns,
   'hr.employees': employees,
+  'marketing.bids': bids,
 };
 
 export const DEMO_GRANTS = [
@@ -95,4 +110,7 @@ export const DEMO_GRANTS = [
   { subject: 'carol', role: 'steward', domain: 'hr', reason: 'demo: owns the hr domain' },
   { subject: 'dana', role: 'admin', domain: '*', reason: 'demo: gateway administrator' },
   { subject: 'erin', role: 'auditor', domain: '*', reason: 'demo: quarterly access audit' },
+  // guardrails (issue 5): the bidding model's writer, and the marketing steward who can resume it.
+  { subject: 'sam', role: 'scientist', domain: 'marketing', reason: 'demo: bidding model writes bids back' },
+  { subject: 'mia', role: 'steward', domain: 'marketing', reason: 'demo: owns the marketing domain' },
 ];

@@ -5,6 +5,7 @@ import type { VerifyKey } from './auth/load-key';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { AccessResolver } from './grants/access-resolver';
+import type { Guardrails } from './guardrails/guardrails';
 import type { GrantStore } from './grants/grant-store';
 import type { Policies } from './policy/load-policies';
 import type { Masker } from './policy/mask-value';
@@ -23,4 +24,6 @@ export interface AppDeps {
   mask: Masker;
   clock: Clock;
   logger: pino.Logger;
+  /** guardrails (issue 5): write guardrails state, idempotency keys, alerts. */
+  guard: Guardrails;
 }

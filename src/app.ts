@@ -6,6 +6,7 @@ import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
 import { datasetsRoutes } from './http/routes/datasets-routes';
 import { grantsRoutes } from './http/routes/grants-routes';
+import { guardrailsRoutes } from './http/routes/guardrails-routes';
 import { healthRoutes } from './http/routes/health-routes';
 import { rowsRoutes } from './http/routes/rows-routes';
 
@@ -23,6 +24,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(datasetsRoutes(deps));
   app.use(rowsRoutes(deps));
   app.use(grantsRoutes(deps));
+  app.use(guardrailsRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps));
   return app;

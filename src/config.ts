@@ -27,6 +27,10 @@ const EnvSchema = z.object({
   MESHGUARD_BOOTSTRAP_ADMIN: z.string().min(1).optional(),
   MESHGUARD_SEED_DEMO: bool.optional(),
   MESHGUARD_AUDIT_FLUSH_MAX: z.coerce.number().int().min(1).max(10000).default(512),
+  // guardrails (issue 5)
+  MESHGUARD_ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  MESHGUARD_ALERT_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  MESHGUARD_ALERT_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(500),
 });
 
 export interface Config {
@@ -44,6 +48,8 @@ export interface Config {
   /** Seed the demo data mesh into missing SQLite stores and an empty state store. */
   seedDemo: boolean;
   auditFlushMax: number;
+  /** guardrails (issue 5): where trips, pauses and resumes are POSTed, and how often/slowly to retry. */
+  alerts: { webhookUrl?: string; retries: number; backoffMs: number };
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -83,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     bootstrapAdmin: e.MESHGUARD_BOOTSTRAP_ADMIN,
     seedDemo: e.MESHGUARD_SEED_DEMO ?? !production,
     auditFlushMax: e.MESHGUARD_AUDIT_FLUSH_MAX,
+    alerts: { webhookUrl: e.MESHGUARD_ALERT_WEBHOOK_URL, retries: e.MESHGUARD_ALERT_RETRIES, backoffMs: e.MESHGUARD_ALERT_BACKOFF_MS },
     secretFromEnv: (name) => snapshot[name],
   };
 }

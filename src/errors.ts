@@ -39,6 +39,12 @@ export const ERRORS = {
   guardrail_violation: { status: 422, title: 'Guardrail refused the write' },
   writer_paused: { status: 423, title: 'Writer paused by the anomaly breaker' },
   rate_limited: { status: 429, title: 'Write quota exceeded' },
+  // guardrails (issue 5)
+  idempotency_in_progress: { status: 409, title: 'A request with this idempotency key is still running' },
+  invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },
+  self_resume: { status: 403, title: 'Separation of duties: nobody resumes their own pause' },
+  pause_not_found: { status: 404, title: 'Pause not found' },
+  pause_not_active: { status: 409, title: 'The pause was already resumed' },
   // 5xx
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },

@@ -12,6 +12,7 @@ import type { Config } from './config';
 import { AccessResolver } from './grants/access-resolver';
 import { ensureBootstrapAdmin } from './grants/bootstrap-admin';
 import { GrantStore } from './grants/grant-store';
+import { openGuardrails } from './guardrails/guardrails';
 import { loadPolicies } from './policy/load-policies';
 import { createMasker } from './policy/mask-value';
 import { openState } from './state/open-state';
@@ -37,11 +38,13 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax);
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
-    const deps: AppDeps = { config, policies, stores, state, grants, access: new AccessResolver(grants, policies, clock), audit, verifyKey, mask, clock, logger };
+    const guard = openGuardrails(config, state, audit, logger);
+    const deps: AppDeps = { config, policies, stores, state, grants, access: new AccessResolver(grants, policies, clock), audit, verifyKey, mask, clock, logger, guard };
     return {
       app: buildApp(deps),
       deps,
       async close() {
+        await guard.alerts.close();
         await audit.drained();
         await closeStores(stores);
         await state.knex.destroy();

@@ -12,6 +12,8 @@ export type TaggedRule = RawRuleOf<AppAbility> & { grantId: string; role: string
 
 export const GRANT_SUBJECT = 'Grant';
 export const AUDIT_SUBJECT = 'Audit';
+/** guardrails (issue 5): conditions on `domain`, so a steward sees and resumes only their domain. */
+export const GUARDRAIL_SUBJECT = 'Guardrail';
 /** Masked reads are a separate CASL action, so a column can be readable in clear, masked, or not at all. */
 export const READ_MASKED = 'read_masked';
 
@@ -57,6 +59,8 @@ function controlRules(grant: Grant, rule: RuleDef): TaggedRule[] {
         grantId: grant.id,
         role: grant.role,
       });
+    } else if (action === 'view_guardrails' || action === 'resume_writer') {
+      out.push({ action, subject: GUARDRAIL_SUBJECT, conditions: grant.domain !== '*' ? { domain: grant.domain } : undefined, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
     } else if (action === 'read_audit') {
       out.push({ action, subject: AUDIT_SUBJECT, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
     }

@@ -6,11 +6,13 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
+import { checkDatasetGuardrails } from '../guardrails/check-guardrail-policy';
 import {
   DomainFileSchema,
   RolesFileSchema,
   StoresFileSchema,
   type ColumnDef,
+  type DatasetGuardrails,
   type RoleDef,
   type RuleDef,
   type StoreDef,
@@ -27,6 +29,9 @@ export interface DatasetInfo {
   description?: string;
   columns: Record<string, ColumnDef>;
   columnNames: string[];
+  /** guardrails (issue 5): unique keys besides the primary key, and the write guardrails. */
+  uniqueKeys?: string[][];
+  guardrails?: DatasetGuardrails;
   /** The CASL subject type of the dataset. */
   subjectType: string;
 }
@@ -117,6 +122,7 @@ export function loadPolicies(dir: string): Policies {
       const at = `policy datasets/${f} at datasets.${name}`;
       if (!stores[d.store]) throw new ConfigError(`${at}.store: unknown store ${d.store}`);
       if (!d.columns[d.primaryKey]) throw new ConfigError(`${at}.primaryKey: ${d.primaryKey} is not a column`);
+      checkDatasetGuardrails(at, d);
       const key = `${doc.domain}.${name}`;
       if (datasets.has(key)) throw new ConfigError(`${at}: dataset ${key} is declared twice`);
       datasets.set(key, {

@@ -49,12 +49,51 @@ const ColumnSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+// guardrails (issue 5): limits on writes, declared per dataset or per role.
+/** `90s`, `15m`, `1h`, `1d` -> milliseconds. */
+export const Duration = z
+  .string()
+  .regex(/^\d+(s|m|h|d)$/, 'must be a duration such as 90s, 15m, 1h or 1d')
+  .transform((v) => Number(v.slice(0, -1)) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[v.slice(-1) as 's' | 'm' | 'h' | 'd'])
+  .refine((ms) => ms > 0, 'must be longer than zero');
+const QuotaSchema = z.strictObject({ rows: z.number().int().min(1), per: Duration });
+const ColumnGuardSchema = z
+  .strictObject({
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** The most a stored value may move in one write, in percent of the stored value. */
+    maxChangePct: z.number().positive().optional(),
+  })
+  .refine((g) => g.min === undefined || g.max === undefined || g.min <= g.max, 'min is larger than max');
+const BreakerSchema = z.strictObject({
+  /** Figures are kept per window of this length (write volume, mean of each guarded column). */
+  window: Duration,
+  /** Trip when a window's figure departs from the baseline by more than this factor (1.5 = +50 % or -33 %). */
+  factor: z.number().gt(1),
+  /** Volume below this many rows per window never trips the breaker. */
+  minRows: z.number().int().min(0).default(0),
+  /** The baseline is re-learnt from the last complete window once it is this old. */
+  baselineTtl: Duration.default(86_400_000),
+});
+export const RoleGuardrailsSchema = z.strictObject({
+  maxRowsPerRequest: z.number().int().min(1).optional(),
+  quota: QuotaSchema.optional(),
+});
+export const DatasetGuardrailsSchema = RoleGuardrailsSchema.extend({
+  /** Numeric columns: value bounds and the largest change per update. */
+  columns: z.record(ident, ColumnGuardSchema).optional(),
+  breaker: BreakerSchema.optional(),
+});
+
 const DatasetSchema = z.strictObject({
   store: ident,
   table: ident,
   primaryKey: ident,
   description: z.string().optional(),
   columns: z.record(ident, ColumnSchema).refine((c) => Object.keys(c).length > 0, 'at least one column'),
+  /** Unique keys besides the primary key (each a list of columns), usable as upsert targets. */
+  uniqueKeys: z.array(z.array(ident).min(1)).optional(),
+  guardrails: DatasetGuardrailsSchema.optional(),
 });
 
 export const DomainFileSchema = z.strictObject({
@@ -67,7 +106,9 @@ export const DomainFileSchema = z.strictObject({
 export const DATA_ACTIONS = ['read', 'insert', 'update'] as const;
 export const GRANT_ACTIONS = ['grant', 'revoke', 'list_grants'] as const;
 export const AUDIT_ACTIONS = ['read_audit'] as const;
-export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS] as const;
+/** guardrails (issue 5): see guarded datasets and pauses, resume a paused writer (per domain). */
+export const GUARDRAIL_ACTIONS = ['view_guardrails', 'resume_writer'] as const;
+export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS] as const;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const Operator = z.strictObject({
@@ -109,6 +150,7 @@ const RoleSchema = z.strictObject({
   maxGrantDays: z.number().int().min(1).max(3650),
   inherits: z.array(ident).optional(),
   rules: z.array(RuleSchema).default([]),
+  guardrails: RoleGuardrailsSchema.optional(),
 });
 
 export const RolesFileSchema = z.strictObject({ roles: z.record(ident, RoleSchema) });
@@ -118,6 +160,8 @@ export type ColumnDef = z.infer<typeof ColumnSchema>;
 export type RuleDef = z.infer<typeof RuleSchema>;
 export type RoleDef = z.infer<typeof RoleSchema>;
 export type RowConditions = z.infer<typeof RowConditionsSchema>;
+export type DatasetGuardrails = z.infer<typeof DatasetGuardrailsSchema>;
+export type RoleGuardrails = z.infer<typeof RoleGuardrailsSchema>;
 export type Classification = (typeof CLASSIFICATIONS)[number];
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 export type DataAction = (typeof DATA_ACTIONS)[number];

@@ -4,9 +4,11 @@
 import type { Knex } from 'knex';
 import type { Migration } from './migration';
 import { grantsAndAudit } from './migrations/0001_grants_and_audit';
+import { guardrails } from './migrations/0004_guardrails';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_grants_and_audit': grantsAndAudit,
+  '0004_guardrails': guardrails,
 };
 
 export const stateMigrations: Knex.MigrationSource<string> = {

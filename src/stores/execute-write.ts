@@ -2,12 +2,26 @@
 // passes `beforeCommit`, which records the audit entry: if that fails, the write rolls back.
 import type { Knex } from 'knex';
 import type { InsertPlan, UpdatePlan } from '../query/plan-write';
+import { keyString, type UpsertChanges, type UpsertPlan } from '../query/plan-upsert';
 import { toCondition } from '../query/sql-fragment';
 import type { Store } from './store-registry';
 import { translateStoreError } from './translate-error';
 
-/** SQLite allows 32766 bound parameters per statement; stay well under for any store. */
+/** SQLite allows 32766 bound parameters per statement (PostgreSQL 65535); stay well under for any store. */
 const MAX_PARAMS = 30000;
+/** knex writes a multi-row SQLite insert as one compound SELECT, and SQLite allows 500 terms in one. */
+const SQLITE_MAX_ROWS = 500;
+/** Keys looked up per statement when reading the stored rows of an upsert batch. */
+const KEYS_PER_LOOKUP = 500;
+
+/** Inserts in chunks so rows x columns stays under the drivers' bound-parameter limits. */
+async function insertChunked(store: Store, trx: Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  let perRow = 1;
+  for (const r of rows) perRow = Math.max(perRow, Object.keys(r).length);
+  let chunk = Math.max(1, Math.floor(MAX_PARAMS / perRow));
+  if (store.dialect === 'sqlite') chunk = Math.min(chunk, SQLITE_MAX_ROWS);
+  for (let i = 0; i < rows.length; i += chunk) await trx(table).insert(rows.slice(i, i + chunk));
+}
 
 async function inTransaction<T>(store: Store, work: (trx: Knex.Transaction) => Promise<T>, beforeCommit: (result: T) => Promise<void>): Promise<T> {
   const trx = await store.knex.transaction();
@@ -36,22 +50,68 @@ export function executeInsert(store: Store, plan: InsertPlan, beforeCommit: (n: 
   return inTransaction(
     store,
     async (trx) => {
-      const perRow = Math.max(1, plan.columns.length);
-      const chunk = Math.max(1, Math.floor(MAX_PARAMS / perRow));
-      for (let i = 0; i < plan.rows.length; i += chunk) await trx(plan.ds.table).insert(plan.rows.slice(i, i + chunk));
+      await insertChunked(store, trx, plan.ds.table, plan.rows);
       return plan.rows.length;
     },
     beforeCommit,
   );
 }
 
-export function executeUpdate(store: Store, plan: UpdatePlan, beforeCommit: (n: number) => Promise<void>): Promise<number> {
+/** `inspect` sees the stored rows the update will change (locked on PostgreSQL) before it runs: guardrails. */
+export function executeUpdate(
+  store: Store,
+  plan: UpdatePlan,
+  beforeCommit: (n: number) => Promise<void>,
+  inspect?: { columns: string[]; check: (rows: Record<string, unknown>[]) => Promise<void> },
+): Promise<number> {
   return inTransaction(
     store,
     async (trx) => {
       const where = toCondition(plan.where);
+      if (inspect) {
+        const q = trx(plan.ds.table).whereRaw(where.sql, where.bindings).select([...new Set([plan.ds.primaryKey, ...inspect.columns])]);
+        await inspect.check(await (store.dialect === 'postgres' ? q.forUpdate() : q));
+      }
       return trx(plan.ds.table).whereRaw(where.sql, where.bindings).update(plan.set);
     },
     beforeCommit,
   );
+}
+
+/**
+ * Runs an upsert: reads the stored rows with the batch's keys (locked on PostgreSQL), lets `classify`
+ * split the batch (it throws to refuse it), then inserts and updates. A dry run rolls back unwritten.
+ */
+export async function executeUpsert(
+  store: Store,
+  plan: UpsertPlan,
+  opts: { classify: (stored: Map<string, Record<string, unknown>>) => UpsertChanges; dryRun: boolean; beforeCommit: (c: UpsertChanges) => Promise<void> },
+): Promise<UpsertChanges> {
+  const work = async (trx: Knex.Transaction): Promise<UpsertChanges> => {
+    const stored = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < plan.rows.length; i += KEYS_PER_LOOKUP) {
+      const slice = plan.rows.slice(i, i + KEYS_PER_LOOKUP);
+      const q =
+        plan.key.length === 1
+          ? trx(plan.ds.table).whereIn(plan.key[0], slice.map((r) => r[plan.key[0]] as Knex.Value))
+          : trx(plan.ds.table).whereIn(plan.key, slice.map((r) => plan.key.map((c) => r[c] as Knex.Value)) as Knex.Value[][]);
+      for (const row of await (store.dialect === 'postgres' ? q.forUpdate() : q)) stored.set(keyString(plan.ds, plan.key, row), row);
+    }
+    const changes = opts.classify(stored);
+    if (opts.dryRun) return changes;
+    await insertChunked(store, trx, plan.ds.table, changes.inserts);
+    for (const u of changes.updates) await trx(plan.ds.table).where(u.where).update(u.set);
+    return changes;
+  };
+  if (!opts.dryRun) return inTransaction(store, work, opts.beforeCommit);
+  const trx = await store.knex.transaction();
+  try {
+    const changes = await work(trx);
+    await opts.beforeCommit(changes);
+    return changes;
+  } catch (e) {
+    throw translateStoreError(e);
+  } finally {
+    await trx.rollback().catch(() => undefined);
+  }
 }

@@ -71,7 +71,7 @@ describe('policy files', () => {
   it('loads the bundled policies, with a stable version digest', () => {
     const p = loadPolicies(dir);
     expect(p.domains).toEqual(['hr', 'marketing', 'sales']);
-    expect([...p.datasets.keys()].sort()).toEqual(['hr.employees', 'marketing.campaigns', 'sales.customers', 'sales.orders']);
+    expect([...p.datasets.keys()].sort()).toEqual(['hr.employees', 'marketing.bids', 'marketing.campaigns', 'sales.customers', 'sales.orders']);
     expect(p.version).toBe(loadPolicies(POLICIES).version);
     edit('roles.yaml', (d) => (d.roles.analyst.description = 'changed'));
     expect(loadPolicies(dir).version).not.toBe(p.version);

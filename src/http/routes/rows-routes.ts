@@ -1,13 +1,20 @@
 // GET, POST and PATCH /v1/datasets/:domain/:dataset/rows: governed reads and writes.
 // http (parse) -> policy + query (plan) -> stores (run) -> audit (record, before the answer) -> http.
+// Writes also pass their guardrails (guard-write.ts); POST takes ?on_conflict= (upsert), ?dry_run=
+// and an Idempotency-Key header.
 import { Router } from 'express';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
+import { checkChange, checkValues } from '../../guardrails/check-batch';
+import { fromStoreValue } from '../../query/coerce-value';
 import { planRead } from '../../query/plan-read';
+import { classifyUpsert, parseConflictTarget, planUpsert } from '../../query/plan-upsert';
 import { InsertBody, UpdateBody, planInsert, planUpdate } from '../../query/plan-write';
 import { executeRead } from '../../stores/execute-read';
-import { executeInsert, executeUpdate } from '../../stores/execute-write';
+import { executeInsert, executeUpdate, executeUpsert } from '../../stores/execute-write';
 import { recordOutcome } from '../audit-request';
+import { guardWrite } from '../guard-write';
+import { answerIdempotently } from '../idempotent-request';
 import { parseBody } from '../parse-body';
 import { parseQuery } from '../parse-query';
 import { ctx } from '../request-context';
@@ -41,25 +48,61 @@ export function rowsRoutes(deps: AppDeps): Router {
 
   r.post('/v1/datasets/:domain/:dataset/rows', async (req, res) => {
     const c = ctx(res);
-    c.action = 'insert';
+    c.action = req.query.on_conflict === undefined ? 'insert' : 'upsert';
     const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
-    const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames);
+    const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames, ['on_conflict', 'dry_run']);
     if (spec.filters.length) throw fail('unknown_parameter', `unknown query parameter ${spec.filters[0].column}`);
+    const { on_conflict: onConflict, dry_run: dryRunParam } = spec.params;
+    if (dryRunParam !== undefined && dryRunParam !== 'true' && dryRunParam !== 'false') throw fail('bad_request', 'dry_run is true or false', { parameter: 'dry_run' });
+    const dryRun = dryRunParam === 'true';
     const body = parseBody(req, InsertBody);
     const store = storeOf(ds.store);
-    const plan = planInsert(c.access!.ability, ds, body, store.dialect);
-    c.columns = plan.columns;
-    const inserted = await executeInsert(store, plan, (n) =>
-      recordOutcome(deps, req, res, {
-        decision: 'allow',
-        reason: `insert granted by ${plan.grantIds.join(', ')}`,
-        status: 201,
-        columns: plan.columns,
-        rowCount: n,
-        grantIds: plan.grantIds,
-      }),
-    );
-    res.status(201).json({ inserted });
+    await answerIdempotently(deps, req, res, async () => {
+      if (onConflict === undefined && !dryRun) {
+        const plan = planInsert(c.access!.ability, ds, body, store.dialect);
+        c.columns = plan.columns;
+        const guard = guardWrite(deps, req, res, ds, plan.grantIds);
+        const inserted = await guard.run(body.rows, false, () =>
+          executeInsert(store, plan, (n) =>
+            recordOutcome(deps, req, res, {
+              decision: 'allow',
+              reason: `insert granted by ${plan.grantIds.join(', ')}`,
+              status: 201,
+              columns: plan.columns,
+              rowCount: n,
+              grantIds: plan.grantIds,
+            }),
+          ),
+        );
+        return { status: 201, body: { inserted } };
+      }
+      const key = onConflict === undefined ? [ds.primaryKey] : parseConflictTarget(ds, onConflict);
+      const plan = planUpsert(c.access!.ability, ds, body, key, onConflict === undefined ? 'insert' : 'upsert', store.dialect);
+      c.columns = plan.columns;
+      const guard = guardWrite(deps, req, res, ds, plan.grantIds);
+      const changes = await guard.run(body.rows, dryRun, () =>
+        executeUpsert(store, plan, {
+          dryRun,
+          classify: (stored) => {
+            const ch = classifyUpsert(c.access!.ability, plan, stored);
+            for (const u of ch.updates) checkChange(guard.limits, u.before, u.after, `rows[${u.index}]`);
+            return ch;
+          },
+          beforeCommit: (ch) =>
+            recordOutcome(deps, req, res, {
+              decision: 'allow',
+              reason: `${dryRun ? 'dry run of an ' : ''}${c.action} granted by ${plan.grantIds.join(', ')}`,
+              status: 200,
+              columns: plan.columns,
+              rowCount: dryRun ? 0 : ch.inserts.length + ch.updates.length,
+              grantIds: plan.grantIds,
+              details: { inserted: ch.inserts.length, updated: ch.updates.length, unchanged: ch.unchanged, dryRun, onConflict: key },
+            }),
+        }),
+      );
+      const counts = { inserted: changes.inserts.length, updated: changes.updates.length, unchanged: changes.unchanged };
+      return { status: 200, body: dryRun ? { dryRun: true, ...counts } : counts };
+    });
   });
 
   r.patch('/v1/datasets/:domain/:dataset/rows', async (req, res) => {
@@ -75,17 +118,46 @@ export function rowsRoutes(deps: AppDeps): Router {
     const plan = planUpdate(c.access!.ability, ds, spec.filters, body, store.dialect);
     c.columns = plan.columns;
     c.fingerprint = plan.fingerprint;
-    const updated = await executeUpdate(store, plan, (n) =>
-      recordOutcome(deps, req, res, {
-        decision: 'allow',
-        reason: `update granted by ${plan.grantIds.join(', ')}`,
-        status: 200,
-        columns: plan.columns,
-        rowCount: n,
-        grantIds: plan.grantIds,
-      }),
-    );
-    res.json({ updated });
+    await answerIdempotently(deps, req, res, async () => {
+      const guard = guardWrite(deps, req, res, ds, plan.grantIds);
+      // The values PATCH writes, in JSON form, as the guardrails see them.
+      const after = Object.fromEntries(Object.entries(plan.set).map(([col, v]) => [col, fromStoreValue(ds.columns[col].type, v)]));
+      const guardedColumns = Object.keys(guard.limits.columns);
+      const inspect = guard.guarded
+        ? {
+            columns: guardedColumns,
+            check: async (stored: Record<string, unknown>[]) => {
+              for (const row of stored) {
+                const before = Object.fromEntries(guardedColumns.map((col) => [col, fromStoreValue(ds.columns[col].type, row[col])]));
+                checkChange(guard.limits, before, after, `row ${ds.primaryKey}=${String(row[ds.primaryKey])}`);
+              }
+              await guard.admit(stored.map(() => after), false);
+            },
+          }
+        : undefined;
+      try {
+        await guard.refuseIfPaused();
+        if (guard.guarded) checkValues(guard.limits, [after], () => 'set');
+        const updated = await executeUpdate(
+          store,
+          plan,
+          (n) =>
+            recordOutcome(deps, req, res, {
+              decision: 'allow',
+              reason: `update granted by ${plan.grantIds.join(', ')}`,
+              status: 200,
+              columns: plan.columns,
+              rowCount: n,
+              grantIds: plan.grantIds,
+            }),
+          inspect,
+        );
+        return { status: 200, body: { updated } };
+      } catch (e) {
+        await guard.failed(e);
+        throw e;
+      }
+    });
   });
 
   return r;

@@ -1,0 +1,119 @@
+// Batch upserts (?on_conflict=<key>), pure: planUpsert checks and types the rows; classifyUpsert,
+// given the stored rows with the same keys (read inside the write transaction), splits the batch
+// into inserts, updates and unchanged rows, with the same column permissions as insert and PATCH.
+import { subject } from '@casl/ability';
+import type { Knex } from 'knex';
+import type { z } from 'zod';
+import { fail } from '../errors';
+import { grantOfRule, type AppAbility } from '../policy/build-ability';
+import type { DatasetInfo } from '../policy/load-policies';
+import type { Dialect } from '../state/open-state';
+import { fromStoreValue, toStoreValue } from './coerce-value';
+import type { InsertBody } from './plan-write';
+
+export interface UpsertPlan {
+  ds: DatasetInfo;
+  /** The conflict target: the primary key or a declared unique key. `insert` mode: the primary key. */
+  key: string[];
+  mode: 'insert' | 'upsert';
+  /** Typed as the store binds them; `raw` keeps the JSON values for CASL conditions. */
+  rows: Record<string, Knex.Value>[];
+  raw: Record<string, unknown>[];
+  columns: string[];
+  grantIds: string[];
+}
+
+export interface RowUpdate {
+  index: number;
+  where: Record<string, Knex.Value>;
+  set: Record<string, Knex.Value>;
+  /** Stored values (JSON form) of the row before the write, and the JSON form of what is written. */
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
+export interface UpsertChanges {
+  inserts: Record<string, Knex.Value>[];
+  updates: RowUpdate[];
+  unchanged: number;
+}
+
+export function parseConflictTarget(ds: DatasetInfo, onConflict: string): string[] {
+  const key = onConflict.split(',').map((s) => s.trim());
+  const same = (k: string[]) => k.length === key.length && k.every((c) => key.includes(c));
+  if (same([ds.primaryKey]) || (ds.uniqueKeys ?? []).some(same)) return key;
+  const keys = [ds.primaryKey, ...(ds.uniqueKeys ?? []).map((k) => k.join(','))];
+  throw fail('bad_request', `on_conflict must name the primary key or a declared unique key of ${ds.key}: ${keys.join(' or ')}`, { parameter: 'on_conflict' });
+}
+
+/** The key of a row as a string, the same for a stored row and a row of the batch. */
+export function keyString(ds: DatasetInfo, key: string[], row: Record<string, unknown>): string {
+  return JSON.stringify(key.map((c) => fromStoreValue(ds.columns[c].type, row[c])));
+}
+
+export function planUpsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<typeof InsertBody>, key: string[], mode: 'insert' | 'upsert', dialect: Dialect): UpsertPlan {
+  const may = (action: string, c: string) => ability.can(action, ds.subjectType, c);
+  if (!ds.columnNames.some((c) => may('insert', c) || (mode === 'upsert' && may('update', c)))) {
+    throw fail('forbidden', `you may not write rows of ${ds.key}`, { missing: `insert ${ds.key}` });
+  }
+  const columns = new Set<string>();
+  const seen = new Map<string, number>();
+  const rows = body.rows.map((row, i) => {
+    const out: Record<string, Knex.Value> = {};
+    for (const [column, value] of Object.entries(row)) {
+      if (!ds.columns[column]) throw fail('unknown_column', `rows[${i}]: ${ds.key} has no column ${column}`, { column });
+      if (!may('insert', column) && !(mode === 'upsert' && may('update', column))) {
+        throw fail('column_denied', `rows[${i}]: you may not write column ${column} of ${ds.key}`, { column });
+      }
+      out[column] = toStoreValue(column, ds.columns[column].type, value, dialect);
+      columns.add(column);
+    }
+    for (const c of key) if (out[c] === undefined || out[c] === null) throw fail('invalid_value', `rows[${i}]: the key column ${c} is required`, { column: c });
+    const k = keyString(ds, key, out);
+    if (seen.has(k)) throw fail('invalid_body', `rows[${i}] has the same key as rows[${seen.get(k)}]; a batch names each row once`);
+    seen.set(k, i);
+    return out;
+  });
+  const grantIds = new Set<string>();
+  for (const c of columns) for (const action of ['insert', 'update']) for (const r of ability.rulesFor(action, ds.subjectType, c)) if (!r.inverted) grantIds.add(grantOfRule(r)!);
+  return { ds, key, mode, rows, raw: body.rows, columns: [...columns], grantIds: [...grantIds].filter(Boolean) };
+}
+
+export function classifyUpsert(ability: AppAbility, plan: UpsertPlan, stored: Map<string, Record<string, unknown>>): UpsertChanges {
+  const { ds } = plan;
+  const changes: UpsertChanges = { inserts: [], updates: [], unchanged: 0 };
+  plan.rows.forEach((row, i) => {
+    const existing = stored.get(keyString(ds, plan.key, row));
+    if (!existing) {
+      const asSubject = subject(ds.subjectType, { ...plan.raw[i] });
+      for (const column of Object.keys(row)) {
+        if (!ability.can('insert', asSubject, column)) throw fail('column_denied', `rows[${i}]: you may not insert column ${column} of ${ds.key}`, { column });
+      }
+      for (const [c, def] of Object.entries(ds.columns)) {
+        if (!def.nullable && (row[c] === undefined || row[c] === null)) throw fail('invalid_value', `rows[${i}]: column ${c} is required`, { column: c });
+      }
+      changes.inserts.push(row);
+      return;
+    }
+    if (plan.mode === 'insert') throw fail('conflict', `rows[${i}]: a row with the same key already exists; nothing was written`);
+    const before = Object.fromEntries(ds.columnNames.map((c) => [c, fromStoreValue(ds.columns[c].type, existing[c])]));
+    const set: Record<string, Knex.Value> = {};
+    const after: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(row)) {
+      if (plan.key.includes(column)) continue;
+      const now = fromStoreValue(ds.columns[column].type, value);
+      if (JSON.stringify(now) === JSON.stringify(before[column])) continue;
+      if (column === ds.primaryKey) throw fail('invalid_body', `rows[${i}]: the primary key ${column} cannot be updated`);
+      if (!ds.columns[column].nullable && value === null) throw fail('invalid_value', `rows[${i}]: column ${column} is required`, { column });
+      // As PATCH: the column must be updatable on the stored row.
+      if (!ability.can('update', subject(ds.subjectType, { ...before }), column)) {
+        throw fail('column_denied', `rows[${i}]: you may not update column ${column} of ${ds.key}${ability.can('update', ds.subjectType, column) ? ' on this row' : ''}`, { column });
+      }
+      set[column] = value;
+      after[column] = now;
+    }
+    if (Object.keys(set).length === 0) changes.unchanged += 1;
+    else changes.updates.push({ index: i, where: Object.fromEntries(plan.key.map((c) => [c, row[c]])), set, before, after });
+  });
+  return changes;
+}
