@@ -39,6 +39,9 @@ export const ERRORS = {
   guardrail_violation: { status: 422, title: 'Guardrail refused the write' },
   writer_paused: { status: 423, title: 'Writer paused by the anomaly breaker' },
   rate_limited: { status: 429, title: 'Write quota exceeded' },
+  // audit (issue 3)
+  invalid_cursor: { status: 400, title: 'Invalid cursor' },
+  invalid_audit_query: { status: 400, title: 'Invalid audit query' },
   // 5xx
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },

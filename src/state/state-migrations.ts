@@ -4,9 +4,11 @@
 import type { Knex } from 'knex';
 import type { Migration } from './migration';
 import { grantsAndAudit } from './migrations/0001_grants_and_audit';
+import { auditCheckpoints } from './migrations/0002_audit_checkpoints';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_grants_and_audit': grantsAndAudit,
+  '0002_audit_checkpoints': auditCheckpoints,
 };
 
 export const stateMigrations: Knex.MigrationSource<string> = {
