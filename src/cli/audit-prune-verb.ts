@@ -10,6 +10,15 @@ import { loadPolicies } from '../policy/load-policies';
 import { openState } from '../state/open-state';
 import { UsageError, type CliVerb } from './cli-verb';
 
+/** Who ran the prune, as the operating system knows them (the entry's subject). */
+function operator(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
 export const auditPruneVerb: CliVerb = {
   usage: 'audit-prune --before <date>                delete audit entries older than the date, keeping a signed checkpoint',
   async run(args, config) {
@@ -31,7 +40,7 @@ export const auditPruneVerb: CliVerb = {
     const state = await openState(config);
     try {
       const audit = new AuditLog(state.knex, state.dialect);
-      const result = await pruneAudit({ knex: state.knex, dialect: state.dialect, audit, key, policyVersion }, before, now, `cli:${os.userInfo().username}`);
+      const result = await pruneAudit({ knex: state.knex, dialect: state.dialect, audit, key, policyVersion }, before, now, `cli:${operator()}`);
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return 0;
     } catch (e) {
