@@ -1,7 +1,6 @@
 // Streams the audit log (oldest first) as NDJSON or CSV to a writable, one keyset batch at a time,
 // waiting for the writable to drain before the next batch: memory stays bounded by one batch
 // whatever the size of the log, and a slow reader slows the export instead of filling memory.
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { AuditRow } from './audit-entry';
@@ -22,13 +21,27 @@ export const csvHeader = () => `${CSV_COLUMNS.join(',')}\r\n`;
 const csvLine = (e: AuditEntryOut) => `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\r\n`;
 const ndjsonLine = (e: AuditEntryOut) => `${JSON.stringify(e)}\n`;
 
+/** Waits until the writable wants more, or is gone; leaves no listener behind. */
+function drainedOrClosed(out: Writable): Promise<void> {
+  if (out.destroyed || out.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
+}
+
 /** Resolves with the number of entries written; stops early (without error) if `out` is closed. */
 export async function exportAudit(db: Knex, filters: AuditFilter, format: ExportFormat, out: Writable, batch = EXPORT_BATCH): Promise<number> {
   const line = format === 'csv' ? csvLine : ndjsonLine;
   let closed = false;
   out.once('close', () => (closed = true));
   const write = async (chunk: string) => {
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (!out.write(chunk)) await drainedOrClosed(out);
   };
   if (format === 'csv') await write(csvHeader());
   let lastId = 0;
