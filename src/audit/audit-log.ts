@@ -22,6 +22,8 @@ export class AuditLog {
     private readonly knex: Knex,
     private readonly dialect: Dialect,
     private readonly maxBatch = 512,
+    /** Signs the new chain head after each append (see signing-key.ts); the head stays unsigned without it. */
+    private readonly signHead?: (lastId: number, lastHash: string) => string,
   ) {}
 
   /** Resolves with the entry's id once it is durably committed; rejects if the audit store fails. */
@@ -79,7 +81,7 @@ export class AuditLog {
     });
     // Chunked so a large batch stays under the drivers' bound-parameter limits.
     for (let i = 0; i < rows.length; i += 50) await trx('mg_audit').insert(rows.slice(i, i + 50));
-    await trx('mg_audit_head').where({ id: 1 }).update({ last_id: lastId, last_hash: lastHash });
+    await trx('mg_audit_head').where({ id: 1 }).update({ last_id: lastId, last_hash: lastHash, head_sig: this.signHead?.(lastId, lastHash) ?? null });
     return rows.map((r) => r.id);
   }
 }

@@ -6,14 +6,14 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Dialect } from '../state/open-state';
 import type { AuditLog } from './audit-log';
-import { publicKeyText, signCheckpoint, type CheckpointKey } from './checkpoint-key';
+import { publicKeyText, signCheckpoint, type SigningKey } from './signing-key';
 import { latestCheckpoint, verifyChain } from './verify-chain';
 
 export interface PruneDeps {
   knex: Knex;
   dialect: Dialect;
   audit: AuditLog;
-  key: CheckpointKey;
+  key: SigningKey;
   policyVersion: string | null;
 }
 

@@ -1,11 +1,12 @@
 // Recomputes the audit hash chain in keyset batches (bounded memory, whatever the size of the log):
 // every entry's hash must cover its content and the previous hash, ids must run without a gap from
-// the latest signed checkpoint (or from 1) to the chain head. An edited, deleted or reordered row,
-// a truncated tail, or a forged checkpoint makes `ok` false and names the first broken id.
+// the latest signed checkpoint (or from 1) to the signed chain head. An edited, deleted or reordered
+// row, a cut tail, a rewritten head or a forged checkpoint makes `ok` false and names the first
+// broken id.
 import type crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { hashRow, type AuditRow } from './audit-entry';
-import { checkpointSignatureOk } from './checkpoint-key';
+import { checkpointSignatureOk, headSignatureOk } from './signing-key';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const BATCH = 1000;
@@ -43,11 +44,12 @@ export async function latestCheckpoint(db: Knex | Knex.Transaction): Promise<Che
 }
 
 /**
- * `publicKey` verifies the latest checkpoint (required once the log has been pruned);
+ * `publicKey` verifies the signed chain head and the latest checkpoint (without it, a non-empty log
+ * cannot be vouched for);
  * `through` stops at that id instead of the chain head (prune checks what it is about to delete).
  */
 export async function verifyChain(db: Knex | Knex.Transaction, opts: { publicKey?: crypto.KeyObject; through?: number } = {}): Promise<ChainReport> {
-  const head = await db('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash');
+  const head = await db('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash', 'head_sig');
   if (!head) return { ok: false, entries: 0, firstBroken: 1 };
   const headId = Number(head.last_id);
   const end = opts.through ?? headId;
@@ -78,5 +80,9 @@ export async function verifyChain(db: Knex | Knex.Transaction, opts: { publicKey
   }
   if (firstBroken === null && lastId !== end) firstBroken = lastId + 1; // the tail was cut off
   if (firstBroken === null && opts.through === undefined && prevHash !== head.last_hash) firstBroken = headId;
+  // The head's signature vouches for the end of the chain (a log never written to has none).
+  if (firstBroken === null && opts.through === undefined && headId > 0) {
+    if (!opts.publicKey || !headSignatureOk(opts.publicKey, headId, head.last_hash, head.head_sig)) firstBroken = headId;
+  }
   return { ok: firstBroken === null, entries, firstBroken };
 }

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/audit-log';
-import { ensureCheckpointKey } from '../audit/checkpoint-key';
+import { ensureSigningKey, signHead } from '../audit/signing-key';
 import { PruneRefused, pruneAudit } from '../audit/prune-audit';
 import { systemClock } from '../clock';
 import { loadPolicies } from '../policy/load-policies';
@@ -36,10 +36,10 @@ export const auditPruneVerb: CliVerb = {
     } catch {
       // The prune does not depend on the policies; the entry just carries no version then.
     }
-    const key = ensureCheckpointKey(config.dataDir);
+    const key = ensureSigningKey(config.dataDir);
     const state = await openState(config);
     try {
-      const audit = new AuditLog(state.knex, state.dialect);
+      const audit = new AuditLog(state.knex, state.dialect, 1, (id, hash) => signHead(key, id, hash));
       const result = await pruneAudit({ knex: state.knex, dialect: state.dialect, audit, key, policyVersion }, before, now, `cli:${operator()}`);
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return 0;

@@ -2,11 +2,13 @@
 // edited, a deleted or a reordered row, or a cut tail, is found. Retention (audit-prune) deletes old
 // entries behind a signed checkpoint, so the rest still verifies, and a forged or missing checkpoint
 // is found too. Every backend.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { auditPruneVerb } from '../../src/cli/audit-prune-verb';
 import { auditVerifyVerb } from '../../src/cli/audit-verify-verb';
+import { signHead, type SigningKey } from '../../src/audit/signing-key';
 import { BACKENDS, bearer, startTestGateway, TestClock, type TestGateway } from '../helpers/test-gateway';
 
 const DAY = 86_400_000;
@@ -126,6 +128,28 @@ describe.each(BACKENDS)('audit chain on $name', ({ pg }) => {
     }
   });
 
+  it('finds a cut tail even when the head was rewritten to match, and a head signed by another key', async () => {
+    const head = () => gw.deps.state.knex('mg_audit_head');
+    const headRow = await head().first();
+    const lastId = Number(headRow.last_id);
+    const row = await audit().where({ id: lastId }).first();
+    const prev = await audit().where({ id: lastId - 1 }).first();
+    // Only the command line verifies here: an HTTP verify would append to the tampered chain.
+    await audit().where({ id: lastId }).del();
+    await head().update({ last_id: lastId - 1, last_hash: prev.hash });
+    try {
+      const cli = await runVerb(gw, auditVerifyVerb, []);
+      expect([cli.code, JSON.parse(cli.out)]).toEqual([1, { ok: false, entries: lastId - 1, firstBroken: lastId - 1 }]);
+      const other = { privateKey: crypto.generateKeyPairSync('ed25519').privateKey } as SigningKey;
+      await head().update({ head_sig: signHead(other, lastId - 1, prev.hash) });
+      expect((await runVerb(gw, auditVerifyVerb, [])).code).toBe(1);
+    } finally {
+      await audit().insert(row);
+      await head().update({ last_id: headRow.last_id, last_hash: headRow.last_hash, head_sig: headRow.head_sig });
+    }
+    expect((await runVerb(gw, auditVerifyVerb, [])).code).toBe(0);
+  });
+
   it('prune refuses to vouch for a tampered section and deletes nothing', async () => {
     const count = Number((await audit().count({ n: '*' }).first())!.n);
     const row = await audit().where({ id: 2 }).first();
@@ -148,7 +172,7 @@ describe.each(BACKENDS)('audit chain on $name', ({ pg }) => {
     const result = JSON.parse(r.out);
     expect(result).toMatchObject({ pruned: old, throughId: old });
     expect(await audit().where('ts', '<', cutoff.getTime())).toHaveLength(0);
-    const key = path.join(gw.dataDir, 'audit-checkpoint-key');
+    const key = path.join(gw.dataDir, 'audit-signing-key');
     expect(fs.statSync(key).mode & 0o777).toBe(0o600);
     // The prune is itself an entry, and the chain verifies from the checkpoint on.
     const pruneEntry = await audit().where({ id: result.auditId }).first();

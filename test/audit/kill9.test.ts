@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { readSigningKey } from '../../src/audit/signing-key';
 import { verifyChain } from '../../src/audit/verify-chain';
 import { BACKENDS, ROOT, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -95,6 +96,6 @@ describe.each(BACKENDS)('kill -9 on $name', ({ pg }) => {
     const inserted = answers.filter((a) => a.insertId).map((a) => a.insertId!);
     expect(inserted.length).toBeGreaterThan(0);
     expect(await gw.deps.stores.get('sales')!.knex('orders').whereIn('id', inserted).count({ n: '*' }).first()).toEqual({ n: pg ? String(inserted.length) : inserted.length });
-    expect(await verifyChain(gw.deps.state.knex)).toMatchObject({ ok: true, firstBroken: null });
+    expect(await verifyChain(gw.deps.state.knex, { publicKey: readSigningKey(gw.dataDir)!.publicKey })).toMatchObject({ ok: true, firstBroken: null });
   }, 90_000);
 });

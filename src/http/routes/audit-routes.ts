@@ -8,7 +8,7 @@ import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
 import { FILTERS, decodeCursor, encodeCursor, toEntry, whereFilters } from '../../audit/audit-query';
 import type { AuditRow } from '../../audit/audit-entry';
-import { readCheckpointKey } from '../../audit/checkpoint-key';
+import { readSigningKey } from '../../audit/signing-key';
 import { exportAudit } from '../../audit/export-audit';
 import { summariseAudit } from '../../audit/summarise-audit';
 import { verifyChain } from '../../audit/verify-chain';
@@ -119,7 +119,7 @@ export function auditRoutes(deps: AppDeps): Router {
   r.get('/v1/audit/verify', async (req, res) => {
     const grantIds = authorise(res, 'audit_verify');
     parseAuditQuery(req, NoQuery);
-    const report = await guarded(deps, () => verifyChain(db(), { publicKey: readCheckpointKey(deps.config.dataDir)?.publicKey }));
+    const report = await guarded(deps, () => verifyChain(db(), { publicKey: readSigningKey(deps.config.dataDir)?.publicKey }));
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'read_audit: verify chain', status: 200, rowCount: report.entries, grantIds, details: report as unknown as Record<string, unknown> });
     res.json(report);
   });

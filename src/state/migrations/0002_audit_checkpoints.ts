@@ -1,5 +1,6 @@
 // 0002: signed checkpoints of the audit chain, written by retention (audit-prune) before it deletes
-// old entries, so the entries that remain still verify from the checkpoint on.
+// old entries, so the entries that remain still verify from the checkpoint on; and the signature of
+// the chain head, renewed by every append, so a cut tail cannot be hidden by rewriting the head.
 import type { Migration } from '../migration';
 
 export const auditCheckpoints: Migration = {
@@ -16,8 +17,14 @@ export const auditCheckpoints: Migration = {
       t.text('public_key').notNullable();
       t.text('signature').notNullable();
     });
+    await knex.schema.alterTable('mg_audit_head', (t) => {
+      t.text('head_sig').nullable();
+    });
   },
   async down(knex) {
+    await knex.schema.alterTable('mg_audit_head', (t) => {
+      t.dropColumn('head_sig');
+    });
     await knex.schema.dropTableIfExists('mg_audit_checkpoints');
   },
 };
