@@ -5,11 +5,19 @@ import { z } from 'zod';
 import { fail } from '../errors';
 import type { AuditRow } from './audit-entry';
 
+/** A date (midnight UTC) or a date-time with its zone (Z or an offset): never the server's local time. */
+export const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+export function parseInstant(v: string): number | undefined {
+  const t = ISO_INSTANT.test(v) ? Date.parse(v.replace(' ', 'T')) : NaN;
+  return Number.isNaN(t) ? undefined : t;
+}
+
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a plain name');
 const instant = z
   .string()
-  .refine((v) => /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date or date-time')
-  .transform((v) => Date.parse(v));
+  .refine((v) => parseInstant(v) !== undefined, 'must be an ISO 8601 date, or date-time with Z or an offset')
+  .transform((v) => parseInstant(v)!);
 
 /** Filters shared by list, export and summary; unknown parameters are refused by zod's strictObject. */
 export const FILTERS = {

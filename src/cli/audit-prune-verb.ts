@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/audit-log';
+import { parseInstant } from '../audit/audit-query';
 import { ensureSigningKey, signHead } from '../audit/signing-key';
 import { PruneRefused, pruneAudit } from '../audit/prune-audit';
 import { systemClock } from '../clock';
@@ -24,10 +25,9 @@ export const auditPruneVerb: CliVerb = {
   async run(args, config) {
     const { values } = parseArgs({ args, options: { before: { type: 'string' } } });
     if (!values.before) throw new UsageError('audit-prune needs --before <date> (for example 2026-01-01)');
-    if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(values.before) || Number.isNaN(Date.parse(values.before))) {
-      throw new UsageError('--before is an ISO 8601 date or date-time, for example 2026-01-01');
-    }
-    const before = new Date(values.before);
+    const at = parseInstant(values.before);
+    if (at === undefined) throw new UsageError('--before is an ISO 8601 date (UTC) or date-time with Z or an offset, for example 2026-01-01');
+    const before = new Date(at);
     const now = systemClock.now();
     if (before.getTime() > now.getTime()) throw new UsageError('--before is in the future: nothing that recent may be pruned');
     let policyVersion: string | null = null;
