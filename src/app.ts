@@ -2,6 +2,7 @@
 import express from 'express';
 import type { AppDeps } from './app-deps';
 import { authenticate } from './http/authenticate';
+import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
 import { datasetsRoutes } from './http/routes/datasets-routes';
@@ -25,6 +26,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(rowsRoutes(deps));
   app.use(grantsRoutes(deps));
   app.use(guardrailsRoutes(deps));
+  app.use(auditRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps));
   return app;

@@ -45,6 +45,9 @@ export const ERRORS = {
   self_resume: { status: 403, title: 'Separation of duties: nobody resumes their own pause' },
   pause_not_found: { status: 404, title: 'Pause not found' },
   pause_not_active: { status: 409, title: 'The pause was already resumed' },
+  // audit (issue 3)
+  invalid_cursor: { status: 400, title: 'Invalid cursor' },
+  invalid_audit_query: { status: 400, title: 'Invalid audit query' },
   // 5xx
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },

@@ -6,6 +6,7 @@ import type express from 'express';
 import type { AppDeps } from './app-deps';
 import { buildApp } from './app';
 import { AuditLog } from './audit/audit-log';
+import { ensureSigningKey, signHead } from './audit/signing-key';
 import { ensureSecretFile, loadVerifyKey } from './auth/load-key';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
@@ -35,7 +36,8 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   const stores = openStores(config, policies);
   try {
     const grants = new GrantStore(state.knex);
-    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax);
+    const auditKey = ensureSigningKey(config.dataDir);
+    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash));
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
     const guard = openGuardrails(config, state, audit, logger);

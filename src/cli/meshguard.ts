@@ -5,9 +5,13 @@ import { loadConfig } from '../config';
 import { ConfigError } from '../errors';
 import { UsageError, type CliVerb } from './cli-verb';
 import { tokenVerb } from './token-verb';
+import { auditPruneVerb } from './audit-prune-verb';
+import { auditVerifyVerb } from './audit-verify-verb';
 
 const VERBS: Record<string, CliVerb> = {
   token: tokenVerb,
+  'audit-verify': auditVerifyVerb,
+  'audit-prune': auditPruneVerb,
 };
 
 const USAGE = `usage: meshguard <verb> [options]\n${Object.entries(VERBS)

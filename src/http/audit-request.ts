@@ -28,7 +28,8 @@ export function auditEntry(deps: AppDeps, req: Request, res: Response, o: Outcom
     fingerprint: o.fingerprint ?? c.fingerprint ?? null,
     clientIp: req.ip ?? null,
     latencyMs: elapsedMs(c),
-    grantIds: o.grantIds ?? null,
+    // Without a more precise answer from the route, an allowed request names the grants in force.
+    grantIds: o.grantIds ?? (o.decision === 'allow' && c.access ? c.access.grants.map((g) => g.id) : null),
     policyVersion: deps.policies.version,
     details: o.details ?? null,
   };
@@ -37,7 +38,7 @@ export function auditEntry(deps: AppDeps, req: Request, res: Response, o: Outcom
 /** Records the outcome through the group-committed audit log; throws audit_unavailable on failure. */
 export async function recordOutcome(deps: AppDeps, req: Request, res: Response, o: Outcome): Promise<void> {
   try {
-    await deps.audit.record(auditEntry(deps, req, res, o));
+    ctx(res).auditId = await deps.audit.record(auditEntry(deps, req, res, o));
   } catch (e) {
     deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit append failed: refusing the request');
     throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed');

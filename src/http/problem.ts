@@ -50,7 +50,20 @@ export function problemHandler(deps: AppDeps) {
     if (!known) deps.logger.error({ err, requestId: ctx(res)?.requestId }, 'unhandled error');
     let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`);
     const c = ctx(res);
-    if (c && !c.audited && req.path.startsWith('/v1')) {
+    if (c && c.audited && c.auditId !== undefined && !res.headersSent && req.path.startsWith('/v1')) {
+      // The request was recorded as allowed, then failed (say the data store's commit): record that
+      // it did not take effect, so no entry is left claiming a change that rolled back.
+      try {
+        await recordOutcome(deps, req, res, {
+          decision: 'deny',
+          reason: `${answer.code}: ${answer.message}`.slice(0, 500),
+          status: answer.status,
+          details: { voids: c.auditId },
+        });
+      } catch (e) {
+        answer = e as GatewayError;
+      }
+    } else if (c && !c.audited && req.path.startsWith('/v1')) {
       try {
         await recordOutcome(deps, req, res, {
           decision: 'deny',

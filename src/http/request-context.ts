@@ -18,6 +18,8 @@ export interface RequestContext {
   fingerprint?: string;
   /** Set once the request's audit entry has been written. */
   audited?: boolean;
+  /** The id of that entry, so a failure after it (a write whose commit fails) can be recorded against it. */
+  auditId?: number;
 }
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -40,6 +40,8 @@ async function inTransaction<T>(store: Store, work: (trx: Knex.Transaction) => P
   }
   try {
     await trx.commit();
+    // knex resolves commit() even when COMMIT fails (a deferred constraint, a lost connection); the failure surfaces here.
+    await trx.executionPromise;
   } catch (e) {
     throw translateStoreError(e);
   }

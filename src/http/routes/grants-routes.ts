@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { GatewayError, fail } from '../../errors';
 import type { Grant } from '../../grants/grant-types';
-import { GRANT_SUBJECT, type AppAbility } from '../../policy/build-ability';
+import { GRANT_SUBJECT, grantOfRule, type AppAbility } from '../../policy/build-ability';
 import { auditEntry, recordOutcome } from '../audit-request';
 import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
@@ -33,15 +33,21 @@ function mayManage(ability: AppAbility, action: 'grant' | 'revoke' | 'list_grant
   return ability.can(action, asSubject(GRANT_SUBJECT, { domain: g.domain, role: g.role }));
 }
 
+/** The grant whose rule allowed the change, for the audit entry. */
+function allowedBy(ability: AppAbility, action: 'grant' | 'revoke', g: { domain: string; role: string }): string[] {
+  const id = grantOfRule(ability.relevantRuleFor(action, asSubject(GRANT_SUBJECT, { domain: g.domain, role: g.role })));
+  return id ? [id] : [];
+}
+
 export function grantsRoutes(deps: AppDeps): Router {
   const r = Router();
 
   /** Runs a grant change and its audit entry in one state transaction: both commit or neither. */
-  async function changeWithAudit<T>(req: Request, res: Response, work: (trx: Knex.Transaction) => Promise<{ result: T; details: Record<string, unknown>; reason: string; resource: string; status: number }>): Promise<T> {
+  async function changeWithAudit<T>(req: Request, res: Response, work: (trx: Knex.Transaction) => Promise<{ result: T; details: Record<string, unknown>; reason: string; resource: string; status: number; grantIds?: string[] }>): Promise<T> {
     try {
       const result = await deps.state.knex.transaction(async (trx) => {
         const out = await work(trx);
-        await deps.audit.recordIn(trx, auditEntry(deps, req, res, { decision: 'allow', reason: out.reason, status: out.status, resource: out.resource, details: out.details }));
+        await deps.audit.recordIn(trx, auditEntry(deps, req, res, { decision: 'allow', reason: out.reason, status: out.status, resource: out.resource, details: out.details, grantIds: out.grantIds }));
         return out.result;
       });
       ctx(res).audited = true;
@@ -77,7 +83,7 @@ export function grantsRoutes(deps: AppDeps): Router {
 
     const grant = await changeWithAudit(req, res, async (trx) => {
       const g = await deps.grants.create({ subject: body.subject, role: role.name, domain: domain!, reason: body.reason, createdBy: c.principal!.subject, expiresAt }, now, trx);
-      return { result: g, details: { before: null, after: g, reason: body.reason }, reason: body.reason, resource: `grant:${g.id}`, status: 201 };
+      return { result: g, details: { before: null, after: g, reason: body.reason }, reason: body.reason, resource: `grant:${g.id}`, status: 201, grantIds: allowedBy(c.access!.ability, 'grant', g) };
     });
     res.status(201).location(`/v1/grants/${grant.id}`).json(grant);
   });
@@ -114,7 +120,7 @@ export function grantsRoutes(deps: AppDeps): Router {
       }
       const after = await deps.grants.revoke(grant.id, c.principal!.subject, reason ?? null, now, trx);
       if (!after) throw fail('grant_not_found', `no active grant ${grant.id}`);
-      return { result: after, details: { before: grant, after, reason: reason ?? null }, reason: reason ?? 'revoked', resource: `grant:${grant.id}`, status: 204 };
+      return { result: after, details: { before: grant, after, reason: reason ?? null }, reason: reason ?? 'revoked', resource: `grant:${grant.id}`, status: 204, grantIds: allowedBy(ability, 'revoke', grant) };
     });
     res.status(204).end();
   });

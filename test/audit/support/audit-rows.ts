@@ -1,0 +1,33 @@
+// Reads of mg_audit for the audit tests (the tests look at the stored rows, not only the API).
+import type { TestGateway } from '../../helpers/test-gateway';
+
+export interface StoredEntry {
+  id: number;
+  ts: number;
+  request_id: string;
+  subject: string | null;
+  action: string;
+  resource: string | null;
+  decision: string;
+  reason: string | null;
+  status: number;
+  columns: string | null;
+  row_count: number | null;
+  fingerprint: string | null;
+  client_ip: string | null;
+  latency_ms: number | null;
+  grant_ids: string | null;
+  policy_version: string | null;
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export async function entriesFor(gw: TestGateway, requestId: string): Promise<StoredEntry[]> {
+  const rows = await gw.deps.state.knex('mg_audit').where({ request_id: requestId }).orderBy('id');
+  return rows.map((r: StoredEntry) => ({ ...r, id: Number(r.id), ts: Number(r.ts), status: Number(r.status), row_count: r.row_count === null ? null : Number(r.row_count) }));
+}
+
+export async function allEntriesText(gw: TestGateway): Promise<string> {
+  return JSON.stringify(await gw.deps.state.knex('mg_audit').select('*'));
+}
