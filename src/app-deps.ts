@@ -6,6 +6,8 @@ import type { Clock } from './clock';
 import type { Config } from './config';
 import type { AccessResolver } from './grants/access-resolver';
 import type { GrantStore } from './grants/grant-store';
+import type { GrantUsage } from './grants/grant-usage';
+import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
@@ -18,6 +20,8 @@ export interface AppDeps {
   state: StateDb;
   grants: GrantStore;
   access: AccessResolver;
+  revocations: RevocationStore;
+  usage: GrantUsage;
   audit: AuditLog;
   verifyKey: VerifyKey;
   mask: Masker;

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { parseDuration } from './parse-duration';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -27,6 +28,19 @@ const EnvSchema = z.object({
   MESHGUARD_BOOTSTRAP_ADMIN: z.string().min(1).optional(),
   MESHGUARD_SEED_DEMO: bool.optional(),
   MESHGUARD_AUDIT_FLUSH_MAX: z.coerce.number().int().min(1).max(10000).default(512),
+  // least privilege (issue 4)
+  MESHGUARD_TOKEN_MAX_AGE: z
+    .string()
+    .default('24h')
+    .transform((v, c) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < 60_000 || ms > 30 * 86_400_000) {
+        c.addIssue({ code: 'custom', message: 'must be a duration from 1m to 30d, such as 3600, 12h or 1d' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  MESHGUARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
 });
 
 export interface Config {
@@ -44,6 +58,10 @@ export interface Config {
   /** Seed the demo data mesh into missing SQLite stores and an empty state store. */
   seedDemo: boolean;
   auditFlushMax: number;
+  /** Longest a token may live (exp - iat), in ms: bounds how long a token revocation must be kept. */
+  tokenMaxAgeMs: number;
+  /** How often grant usage (lastUsedAt) is written to the state store, in ms. */
+  usageFlushMs: number;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -83,6 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     bootstrapAdmin: e.MESHGUARD_BOOTSTRAP_ADMIN,
     seedDemo: e.MESHGUARD_SEED_DEMO ?? !production,
     auditFlushMax: e.MESHGUARD_AUDIT_FLUSH_MAX,
+    tokenMaxAgeMs: e.MESHGUARD_TOKEN_MAX_AGE,
+    usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
     secretFromEnv: (name) => snapshot[name],
   };
 }

@@ -39,6 +39,9 @@ export const ERRORS = {
   guardrail_violation: { status: 422, title: 'Guardrail refused the write' },
   writer_paused: { status: 423, title: 'Writer paused by the anomaly breaker' },
   rate_limited: { status: 429, title: 'Write quota exceeded' },
+  // least privilege (issue 4)
+  not_suspended: { status: 404, title: 'Subject not suspended' },
+  already_suspended: { status: 409, title: 'Subject already suspended' },
   // 5xx
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },

@@ -4,9 +4,11 @@
 import type { Knex } from 'knex';
 import type { Migration } from './migration';
 import { grantsAndAudit } from './migrations/0001_grants_and_audit';
+import { leastPrivilege } from './migrations/0003_least_privilege';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_grants_and_audit': grantsAndAudit,
+  '0003_least_privilege': leastPrivilege,
 };
 
 export const stateMigrations: Knex.MigrationSource<string> = {
