@@ -2,17 +2,7 @@
 // (no build step, so it works from a fresh clone under `npm test`), opens the gateway on the
 // environment it is given, listens on a free port and prints "LISTENING <port>" on stdout.
 'use strict';
-const fs = require('node:fs');
-const swc = require('@swc/core');
-
-require.extensions['.ts'] = function compileTs(module, filename) {
-  const { code } = swc.transformSync(fs.readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-    module: { type: 'commonjs' },
-  });
-  module._compile(code, filename);
-};
+require('./swc-register');
 
 const { loadConfig } = require('../../src/config.ts');
 const { openGateway } = require('../../src/gateway.ts');
