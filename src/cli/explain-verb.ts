@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { fail } from '../errors';
 import { DATA_ACTIONS, type DataAction } from '../policy/policy-schema';
-import { explainDecision } from '../query/explain-decision';
+import { explainDecision, withSuspension } from '../query/explain-decision';
 import { UsageError, type CliVerb } from './cli-verb';
 import { auditCli, printJson, withSession } from './cli-session';
 
@@ -20,7 +20,7 @@ export const explainVerb: CliVerb = {
       for (const c of columns ?? []) if (!ds.columns[c]) throw fail('unknown_column', `${ds.key} has no column ${c}`);
       const target = await s.deps.access.forSubject(v.subject!);
       const ex = explainDecision(s.deps.policies, target.grants, target.ability, ds, v.action as DataAction, columns, s.deps.stores.get(ds.store)!.dialect);
-      const out = target.suspended ? { ...ex, decision: 'deny', code: 'subject_suspended', detail: `subject ${v.subject} is suspended: ${target.suspended.reason}` } : ex;
+      const out = withSuspension(ex, v.subject!, target.suspended);
       await auditCli(s, { action: 'explain', resource: ds.key, reason: `explain ${v.action} ${ds.key} for ${v.subject}`, status: 200, details: { subject: v.subject, decision: out.decision } });
       printJson({ subject: v.subject, action: v.action, domain: v.domain, dataset: v.dataset, ...out });
       return 0;

@@ -4,6 +4,7 @@
 // columnVisibility), so explain can never disagree with what a real request gets.
 import { GatewayError } from '../errors';
 import type { Grant } from '../grants/grant-types';
+import type { Suspension } from '../grants/revocation-store';
 import { READ_MASKED, type AppAbility, type TaggedRule } from '../policy/build-ability';
 import { columnVisibility } from '../policy/decide-columns';
 import type { DatasetInfo, Policies } from '../policy/load-policies';
@@ -114,4 +115,10 @@ export function explainDecision(
     }),
     columns: perColumn,
   };
+}
+
+/** Authentication comes first on the real path: a suspended subject is refused before any policy applies. */
+export function withSuspension(ex: Explanation, subject: string, suspended: Suspension | undefined): Explanation {
+  if (!suspended) return ex;
+  return { ...ex, decision: 'deny', code: 'subject_suspended', detail: `subject ${subject} is suspended since ${suspended.createdAt}: ${suspended.reason}` };
 }

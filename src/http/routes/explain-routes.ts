@@ -7,7 +7,7 @@ import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
 import { mayOverseeDomain } from '../../policy/grant-decisions';
 import { DATA_ACTIONS } from '../../policy/policy-schema';
-import { explainDecision } from '../../query/explain-decision';
+import { explainDecision, withSuspension } from '../../query/explain-decision';
 import { recordOutcome } from '../audit-request';
 import { onlyParams } from '../only-params';
 import { ctx } from '../request-context';
@@ -38,10 +38,7 @@ export function explainRoutes(deps: AppDeps): Router {
 
     const target = await deps.access.forSubject(q.subject);
     const explained = explainDecision(deps.policies, target.grants, target.ability, ds, q.action, columns, deps.stores.get(ds.store)!.dialect);
-    // Authentication comes first on the real path: a suspended subject is refused before any policy.
-    const out = target.suspended
-      ? { ...explained, decision: 'deny' as const, code: 'subject_suspended', detail: `subject ${q.subject} is suspended since ${target.suspended.createdAt}: ${target.suspended.reason}` }
-      : explained;
+    const out = withSuspension(explained, q.subject, target.suspended);
     await recordOutcome(deps, req, res, { decision: 'allow', reason: `explain ${q.action} ${ds.key} for ${q.subject}`, status: 200, details: { subject: q.subject, decision: out.decision } });
     res.json({ subject: q.subject, action: q.action, domain: q.domain, dataset: q.dataset, asOf: deps.clock.now().toISOString(), ...out });
   });
