@@ -6,6 +6,7 @@ import { fail } from '../errors';
 import type { Policies, RoleInfo } from '../policy/load-policies';
 import type { GrantStore } from './grant-store';
 import type { Grant } from './grant-types';
+import { bumpVersion } from './state-versions';
 
 const DAY_MS = 86_400_000;
 
@@ -46,6 +47,9 @@ export function planRenewal(policies: Policies, grant: Grant, expiresAt: string 
 /** Refuses a revocation of `revoking` that would leave no active admin grant. */
 export async function assertAdminRemains(grants: GrantStore, revoking: readonly Grant[], now: Date, trx: Knex.Transaction): Promise<void> {
   if (!revoking.some((g) => g.role === 'admin')) return;
+  // Take the grants counter's row lock first: concurrent admin revocations then run one after the
+  // other, and each sees the other's result (PostgreSQL read committed; SQLite's write lock).
+  await bumpVersion(trx, 'grants_version');
   const ids = new Set(revoking.map((g) => g.id));
   const admins = (await grants.list({}, trx)).filter((g) => g.role === 'admin' && !ids.has(g.id) && (!g.expiresAt || Date.parse(g.expiresAt) > now.getTime()));
   if (admins.length === 0) throw fail('last_admin', 'this would revoke the last admin grant; grant another admin first');

@@ -119,6 +119,8 @@ describe.each(BACKENDS)('least privilege on $name', ({ pg }) => {
       expect((await gw.http().post('/v1/subjects/bob/suspend').set(as('carol')).send({ reason: 'x' })).status).toBe(403);
       expect((await gw.http().post('/v1/subjects/dana/suspend').set(as('dana')).send({ reason: 'x' })).body.code).toBe('self_grant');
       expect((await gw.http().post('/v1/subjects/bob/suspend').set(as('dana')).send({})).body.code).toBe('invalid_body');
+      expect((await gw.http().post('/v1/subjects/%E0%A4%A/suspend').set(as('dana')).send({ reason: 'x' })).body.code).toBe('bad_request');
+      expect((await gw.http().delete('/v1/grants/%E0%A4%A').set(as('dana'))).status).toBe(400);
       const audit = await auditOf('subject:alice');
       expect(audit.filter((a: { decision: string }) => a.decision === 'allow').map((a: { action: string }) => a.action)).toEqual(['suspend', 'resume']);
     });
