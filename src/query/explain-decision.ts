@@ -57,6 +57,12 @@ function explainRule(policies: Policies, ability: AppAbility, action: string, ds
   };
 }
 
+/** A denied column: the `cannot` rule that removes it, if one does (null when no rule grants it at all). */
+function deniedBy(policies: Policies, ability: AppAbility, action: string, ds: DatasetInfo, column: string): ExplainedRule | null {
+  const r = explainRule(policies, ability, action, ds, column);
+  return r?.inverted ? r : null;
+}
+
 /** Runs the request path's decision for `action` on `ds` (optionally naming columns) for `ability`. */
 export function explainDecision(
   policies: Policies,
@@ -96,11 +102,11 @@ export function explainDecision(
     if (action === 'read') {
       const v = columnVisibility(ability, ds, name);
       const d: ColumnDecision = v === 'clear' ? 'shown' : v;
-      const rule = v === 'clear' ? explainRule(policies, ability, 'read', ds, name) : v === 'masked' ? explainRule(policies, ability, READ_MASKED, ds, name) : null;
+      const rule = v === 'clear' ? explainRule(policies, ability, 'read', ds, name) : v === 'masked' ? explainRule(policies, ability, READ_MASKED, ds, name) : deniedBy(policies, ability, 'read', ds, name);
       return { name, classification, decision: d, rule };
     }
     const ok = ability.can(action, ds.subjectType, name);
-    return { name, classification, decision: (ok ? 'allowed' : 'denied') as ColumnDecision, rule: ok ? explainRule(policies, ability, action, ds, name) : null };
+    return { name, classification, decision: (ok ? 'allowed' : 'denied') as ColumnDecision, rule: ok ? explainRule(policies, ability, action, ds, name) : deniedBy(policies, ability, action, ds, name) };
   });
 
   const byId = new Map(grants.map((g) => [g.id, g]));

@@ -165,4 +165,22 @@ describe.each(BACKENDS)('least privilege on $name', ({ pg }) => {
       expect(r.status).toBe(403);
     });
   });
+
+  describe('separation of duties under concurrency', () => {
+    it('two admins revoking each other at the same time: exactly one succeeds, one admin remains', async () => {
+      const admins = (await gw.http().get('/v1/grants').set(as('root'))).body.grants.filter((g: { role: string }) => g.role === 'admin');
+      expect(admins.map((g: { subject: string }) => g.subject).sort()).toEqual(['dana', 'root']);
+      const of = (s: string) => admins.find((g: { subject: string }) => g.subject === s).id;
+      const [a, b] = await Promise.all([
+        gw.http().delete(`/v1/grants/${of('dana')}?reason=race`).set(as('root')),
+        gw.http().delete(`/v1/grants/${of('root')}?reason=race`).set(as('dana')),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([204, 403]);
+      // The loser is refused either by the last-admin rule or, if the winner committed first, because it
+      // no longer holds an admin grant itself.
+      expect(['last_admin', 'forbidden']).toContain((a.status === 403 ? a : b).body.code);
+      const left = (await gw.deps.grants.list({})).filter((g) => g.role === 'admin');
+      expect(left).toHaveLength(1);
+    });
+  });
 });
