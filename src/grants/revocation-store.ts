@@ -99,11 +99,13 @@ export class RevocationStore {
 
   /** Suspends a subject; undefined if it already was. */
   async suspend(subject: string, reason: string, by: string, now: Date, trx: Knex.Transaction): Promise<Suspension | undefined> {
-    if (await this.suspension(subject, trx)) return undefined;
     const row: SuspensionRow = { subject, reason, created_by: by, created_at: now.getTime() };
-    await trx('mg_suspensions').insert(row);
+    // ON CONFLICT DO NOTHING: a concurrent suspension of the same subject is "already suspended", not a 503.
+    await trx('mg_suspensions').insert(row).onConflict('subject').ignore();
+    const stored = await this.suspension(subject, trx);
+    if (!stored || stored.createdBy !== by || stored.reason !== reason || Date.parse(stored.createdAt) !== row.created_at) return undefined;
     await bumpVersion(trx, 'suspensions_version');
-    return toSuspension(row);
+    return stored;
   }
 
   /** Lifts a suspension; the suspension lifted, or undefined if there was none. */

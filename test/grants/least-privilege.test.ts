@@ -121,6 +121,9 @@ describe.each(BACKENDS)('least privilege on $name', ({ pg }) => {
       expect((await gw.http().post('/v1/subjects/bob/suspend').set(as('dana')).send({})).body.code).toBe('invalid_body');
       expect((await gw.http().post('/v1/subjects/%E0%A4%A/suspend').set(as('dana')).send({ reason: 'x' })).body.code).toBe('bad_request');
       expect((await gw.http().delete('/v1/grants/%E0%A4%A').set(as('dana'))).status).toBe(400);
+      const twice = await Promise.all([1, 2].map((n) => gw.http().post('/v1/subjects/zoe/suspend').set(as('dana')).send({ reason: `race ${n}` })));
+      expect(twice.map((r) => r.status).sort()).toEqual([200, 409]);
+      expect((await gw.http().post('/v1/subjects/zoe/resume').set(as('dana')).send({ reason: 'x' })).status).toBe(200);
       const audit = await auditOf('subject:alice');
       expect(audit.filter((a: { decision: string }) => a.decision === 'allow').map((a: { action: string }) => a.action)).toEqual(['suspend', 'resume']);
     });
