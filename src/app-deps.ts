@@ -7,6 +7,8 @@ import type { Config } from './config';
 import type { AccessResolver } from './grants/access-resolver';
 import type { Guardrails } from './guardrails/guardrails';
 import type { GrantStore } from './grants/grant-store';
+import type { GrantUsage } from './grants/grant-usage';
+import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
@@ -19,6 +21,8 @@ export interface AppDeps {
   state: StateDb;
   grants: GrantStore;
   access: AccessResolver;
+  revocations: RevocationStore;
+  usage: GrantUsage;
   audit: AuditLog;
   verifyKey: VerifyKey;
   mask: Masker;

@@ -6,10 +6,14 @@ import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
 import { datasetsRoutes } from './http/routes/datasets-routes';
+import { explainRoutes } from './http/routes/explain-routes';
 import { grantsRoutes } from './http/routes/grants-routes';
 import { guardrailsRoutes } from './http/routes/guardrails-routes';
 import { healthRoutes } from './http/routes/health-routes';
+import { reviewsRoutes } from './http/routes/reviews-routes';
+import { revocationsRoutes } from './http/routes/revocations-routes';
 import { rowsRoutes } from './http/routes/rows-routes';
+import { subjectsRoutes } from './http/routes/subjects-routes';
 
 export const MAX_BODY = '1mb';
 
@@ -27,6 +31,10 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(grantsRoutes(deps));
   app.use(guardrailsRoutes(deps));
   app.use(auditRoutes(deps));
+  app.use(revocationsRoutes(deps));
+  app.use(subjectsRoutes(deps));
+  app.use(reviewsRoutes(deps));
+  app.use(explainRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps));
   return app;

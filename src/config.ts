@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { parseDuration } from './parse-duration';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -31,6 +32,19 @@ const EnvSchema = z.object({
   MESHGUARD_ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   MESHGUARD_ALERT_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
   MESHGUARD_ALERT_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(500),
+  // least privilege (issue 4)
+  MESHGUARD_TOKEN_MAX_AGE: z
+    .string()
+    .default('24h')
+    .transform((v, c) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < 60_000 || ms > 30 * 86_400_000) {
+        c.addIssue({ code: 'custom', message: 'must be a duration from 1m to 30d, such as 3600, 12h or 1d' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  MESHGUARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
 });
 
 export interface Config {
@@ -50,6 +64,10 @@ export interface Config {
   auditFlushMax: number;
   /** guardrails (issue 5): where trips, pauses and resumes are POSTed, and how often/slowly to retry. */
   alerts: { webhookUrl?: string; retries: number; backoffMs: number };
+  /** Longest a token may live (exp - iat), in ms: bounds how long a token revocation must be kept. */
+  tokenMaxAgeMs: number;
+  /** How often grant usage (lastUsedAt) is written to the state store, in ms. */
+  usageFlushMs: number;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -90,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     seedDemo: e.MESHGUARD_SEED_DEMO ?? !production,
     auditFlushMax: e.MESHGUARD_AUDIT_FLUSH_MAX,
     alerts: { webhookUrl: e.MESHGUARD_ALERT_WEBHOOK_URL, retries: e.MESHGUARD_ALERT_RETRIES, backoffMs: e.MESHGUARD_ALERT_BACKOFF_MS },
+    tokenMaxAgeMs: e.MESHGUARD_TOKEN_MAX_AGE,
+    usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
     secretFromEnv: (name) => snapshot[name],
   };
 }

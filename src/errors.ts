@@ -48,6 +48,9 @@ export const ERRORS = {
   // audit (issue 3)
   invalid_cursor: { status: 400, title: 'Invalid cursor' },
   invalid_audit_query: { status: 400, title: 'Invalid audit query' },
+  // least privilege (issue 4)
+  not_suspended: { status: 404, title: 'Subject not suspended' },
+  already_suspended: { status: 409, title: 'Subject already suspended' },
   // 5xx
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },

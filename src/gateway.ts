@@ -14,6 +14,8 @@ import { AccessResolver } from './grants/access-resolver';
 import { ensureBootstrapAdmin } from './grants/bootstrap-admin';
 import { GrantStore } from './grants/grant-store';
 import { openGuardrails } from './guardrails/guardrails';
+import { GrantUsage } from './grants/grant-usage';
+import { RevocationStore } from './grants/revocation-store';
 import { loadPolicies } from './policy/load-policies';
 import { createMasker } from './policy/mask-value';
 import { openState } from './state/open-state';
@@ -41,13 +43,17 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
     const guard = openGuardrails(config, state, audit, logger);
-    const deps: AppDeps = { config, policies, stores, state, grants, access: new AccessResolver(grants, policies, clock), audit, verifyKey, mask, clock, logger, guard };
+    const revocations = new RevocationStore(state.knex);
+    const usage = new GrantUsage(grants, config.usageFlushMs, logger);
+    const access = new AccessResolver(state.knex, grants, revocations, policies, clock);
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, verifyKey, mask, clock, logger, guard };
     return {
       app: buildApp(deps),
       deps,
       async close() {
         await guard.alerts.close();
         await audit.drained();
+        await usage.flush();
         await closeStores(stores);
         await state.knex.destroy();
       },

@@ -1,5 +1,8 @@
 // Bearer JWT -> Principal. Authentication only: failures are 401, never 403. The algorithm is
-// pinned to the configured key; exp and sub are required; nbf honoured; 30 s clock tolerance.
+// pinned to the configured key; exp, iat and sub are required; nbf honoured; 30 s clock tolerance.
+// iat is required (deny by default) so that "every token issued before T" revocations can be decided,
+// and exp - iat may not exceed the configured maximum token age, which bounds how long a revocation
+// must be kept before it is pruned.
 import jwt from 'jsonwebtoken';
 import { fail } from '../errors';
 import type { VerifyKey } from './load-key';
@@ -16,7 +19,7 @@ export const CLOCK_TOLERANCE_S = 30;
 export function verifyToken(
   header: string | undefined,
   key: VerifyKey,
-  opts: { issuer?: string; audience?: string; now: Date },
+  opts: { issuer?: string; audience?: string; now: Date; maxAgeMs?: number },
 ): Principal {
   if (!header) throw fail('missing_token', 'send a bearer token: Authorization: Bearer <jwt>');
   const m = /^Bearer\s+([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(header);
@@ -38,13 +41,18 @@ export function verifyToken(
     throw fail('invalid_token', `the token was refused: ${(e as Error).message}`);
   }
   if (typeof payload.exp !== 'number') throw fail('invalid_token', 'the token has no exp claim');
+  if (typeof payload.iat !== 'number') throw fail('invalid_token', 'the token has no iat claim (required so that revocations by issue time can be decided)');
+  if (payload.iat > opts.now.getTime() / 1000 + CLOCK_TOLERANCE_S) throw fail('invalid_token', 'the token was issued in the future (iat)');
+  if (opts.maxAgeMs !== undefined && (payload.exp - payload.iat) * 1000 > opts.maxAgeMs) {
+    throw fail('invalid_token', `the token lives longer than the allowed ${opts.maxAgeMs / 1000} s (exp - iat)`);
+  }
   if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
     throw fail('invalid_token', 'the token has no usable sub claim');
   }
   return {
     subject: payload.sub,
     tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
-    issuedAt: typeof payload.iat === 'number' ? payload.iat : undefined,
+    issuedAt: payload.iat,
     expiresAt: payload.exp,
   };
 }

@@ -4,6 +4,12 @@
 import { loadConfig } from '../config';
 import { ConfigError } from '../errors';
 import { UsageError, type CliVerb } from './cli-verb';
+import { explainVerb } from './explain-verb';
+import { grantVerb } from './grant-verb';
+import { grantsVerb } from './grants-verb';
+import { policyCheckVerb } from './policy-check-verb';
+import { renewVerb } from './renew-verb';
+import { revokeVerb } from './revoke-verb';
 import { tokenVerb } from './token-verb';
 import { auditPruneVerb } from './audit-prune-verb';
 import { auditVerifyVerb } from './audit-verify-verb';
@@ -12,6 +18,12 @@ const VERBS: Record<string, CliVerb> = {
   token: tokenVerb,
   'audit-verify': auditVerifyVerb,
   'audit-prune': auditPruneVerb,
+  grant: grantVerb,
+  revoke: revokeVerb,
+  renew: renewVerb,
+  grants: grantsVerb,
+  explain: explainVerb,
+  'policy-check': policyCheckVerb,
 };
 
 const USAGE = `usage: meshguard <verb> [options]\n${Object.entries(VERBS)

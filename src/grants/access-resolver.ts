@@ -1,11 +1,17 @@
-// Subject -> active grants and the compiled CASL ability, cached per subject and grants version.
-// The version is read from the state store on every request, so a grant change made by any process
-// invalidates the cache on the very next request; expiry is honoured to the instant.
+// Principal -> active grants and the compiled CASL ability, cached per subject. One query per request
+// reads the grants, revocations and suspensions version counters together; any change made by any
+// process sharing the state store bumps one of them in its own transaction, so caches here are
+// invalidated by the change itself on the very next request (no timer). Expiry is honoured to the instant.
+import type { Knex } from 'knex';
+import type { Principal } from '../auth/verify-token';
 import type { Clock } from '../clock';
+import { fail } from '../errors';
 import { buildAbility, type AppAbility } from '../policy/build-ability';
 import type { Policies } from '../policy/load-policies';
 import type { GrantStore } from './grant-store';
 import type { Grant } from './grant-types';
+import type { RevocationStore, Suspension } from './revocation-store';
+import { readVersions, type Versions } from './state-versions';
 
 export interface Access {
   grants: Grant[];
@@ -18,19 +24,72 @@ interface Entry extends Access {
   validUntil: number;
 }
 
+/** Revoked token ids, per-subject "issued before" cut-offs, suspended subjects, as of a version pair. */
+interface Denials {
+  revocationsVersion: number;
+  suspensionsVersion: number;
+  jtis: Set<string>;
+  issuedBefore: Map<string, number>;
+  suspended: Map<string, Suspension>;
+}
+
 const MAX_ENTRIES = 10000;
 
 export class AccessResolver {
   private readonly cache = new Map<string, Entry>();
+  private denials: Denials | null = null;
 
   constructor(
+    private readonly knex: Knex,
     private readonly grants: GrantStore,
+    private readonly revocations: RevocationStore,
     private readonly policies: Policies,
     private readonly clock: Clock,
   ) {}
 
-  async forSubject(subject: string): Promise<Access> {
-    const version = await this.grants.version();
+  /** Authentication's second half: refuses revoked tokens and suspended subjects (401), then loads access. */
+  async forPrincipal(p: Principal): Promise<Access> {
+    const versions = await readVersions(this.knex);
+    const d = await this.denialsAt(versions);
+    const s = d.suspended.get(p.subject);
+    if (s) throw fail('subject_suspended', `subject ${p.subject} is suspended since ${s.createdAt}`);
+    if (p.tokenId && d.jtis.has(p.tokenId)) throw fail('token_revoked', 'this token has been revoked');
+    const cutoff = d.issuedBefore.get(p.subject);
+    // A token without iat cannot prove it was issued after the cut-off: deny by default.
+    if (cutoff !== undefined && (p.issuedAt === undefined || p.issuedAt * 1000 < cutoff)) {
+      throw fail('token_revoked', `tokens of ${p.subject} issued before ${new Date(cutoff).toISOString()} have been revoked; get a new token`);
+    }
+    return this.grantsAt(p.subject, versions.grants_version);
+  }
+
+  /** The subject's access now, and its suspension if any (for explain). */
+  async forSubject(subject: string): Promise<Access & { suspended?: Suspension }> {
+    const versions = await readVersions(this.knex);
+    const d = await this.denialsAt(versions);
+    const access = await this.grantsAt(subject, versions.grants_version);
+    return { ...access, suspended: d.suspended.get(subject) };
+  }
+
+  private async denialsAt(v: Versions): Promise<Denials> {
+    const d = this.denials;
+    if (d && d.revocationsVersion === v.revocations_version && d.suspensionsVersion === v.suspensions_version) return d;
+    const [revs, susp] = await Promise.all([this.revocations.list(), this.revocations.suspensions()]);
+    const next: Denials = {
+      revocationsVersion: v.revocations_version,
+      suspensionsVersion: v.suspensions_version,
+      jtis: new Set(),
+      issuedBefore: new Map(),
+      suspended: new Map(susp.map((s) => [s.subject, s])),
+    };
+    for (const r of revs) {
+      if (r.jti) next.jtis.add(r.jti);
+      if (r.subject && r.issuedBefore) next.issuedBefore.set(r.subject, Math.max(next.issuedBefore.get(r.subject) ?? 0, Date.parse(r.issuedBefore)));
+    }
+    this.denials = next;
+    return next;
+  }
+
+  private async grantsAt(subject: string, version: number): Promise<Access> {
     const now = this.clock.now();
     const hit = this.cache.get(subject);
     if (hit && hit.version === version && now.getTime() < hit.validUntil) return hit;

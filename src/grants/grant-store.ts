@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Grant } from './grant-types';
+import { bumpVersion } from './state-versions';
 
 interface GrantRow {
   id: string;
@@ -17,6 +18,7 @@ interface GrantRow {
   revoked_by: string | null;
   revoke_reason: string | null;
   last_used_at: number | string | null;
+  last_write_at?: number | string | null;
 }
 
 const iso = (v: number | string | null): string | null => (v === null ? null : new Date(Number(v)).toISOString());
@@ -35,6 +37,7 @@ function toGrant(r: GrantRow): Grant {
     revokedBy: r.revoked_by,
     revokeReason: r.revoke_reason,
     lastUsedAt: iso(r.last_used_at),
+    lastWriteAt: iso(r.last_write_at ?? null),
   };
 }
 
@@ -87,6 +90,7 @@ export class GrantStore {
       revoked_by: null,
       revoke_reason: null,
       last_used_at: null,
+      last_write_at: null,
     };
     await trx('mg_grants').insert(row);
     await this.bumpVersion(trx);
@@ -103,6 +107,34 @@ export class GrantStore {
     return this.get(id, trx);
   }
 
+  /** Sets a new expiry (renewal); undefined if the grant is revoked or unknown. */
+  async renew(id: string, expiresAt: Date, trx: Knex.Transaction): Promise<Grant | undefined> {
+    const n = await trx('mg_grants').where({ id }).whereNull('revoked_at').update({ expires_at: expiresAt.getTime() });
+    if (n === 0) return undefined;
+    await this.bumpVersion(trx);
+    return this.get(id, trx);
+  }
+
+  /** Records when grants last authorised a request (batched by GrantUsage). Never moves back in time,
+   *  and bumps no version: usage changes no decision, so caches stay warm. */
+  async recordUsage(usage: Map<string, { usedAt: number; writeAt: number | null }>): Promise<void> {
+    if (usage.size === 0) return;
+    await this.knex.transaction(async (trx) => {
+      for (const [id, u] of usage) {
+        await trx('mg_grants')
+          .where({ id })
+          .andWhere((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', u.usedAt))
+          .update({ last_used_at: u.usedAt });
+        if (u.writeAt !== null) {
+          await trx('mg_grants')
+            .where({ id })
+            .andWhere((q) => q.whereNull('last_write_at').orWhere('last_write_at', '<', u.writeAt!))
+            .update({ last_write_at: u.writeAt });
+        }
+      }
+    });
+  }
+
   /** The grants version: changes whenever any grant changes, on any process sharing the store. */
   async version(): Promise<number> {
     const row = await this.knex('mg_counters').where({ name: 'grants_version' }).first('value');
@@ -110,6 +142,6 @@ export class GrantStore {
   }
 
   private async bumpVersion(trx: Knex.Transaction): Promise<void> {
-    await trx('mg_counters').where({ name: 'grants_version' }).increment('value', 1);
+    await bumpVersion(trx, 'grants_version');
   }
 }

@@ -38,7 +38,10 @@ export function auditEntry(deps: AppDeps, req: Request, res: Response, o: Outcom
 /** Records the outcome through the group-committed audit log; throws audit_unavailable on failure. */
 export async function recordOutcome(deps: AppDeps, req: Request, res: Response, o: Outcome): Promise<void> {
   try {
-    ctx(res).auditId = await deps.audit.record(auditEntry(deps, req, res, o));
+    const entry = auditEntry(deps, req, res, o);
+    ctx(res).auditId = await deps.audit.record(entry);
+    // Usage (lastUsedAt) counts only the grants that decided the request, not every grant in force.
+    if (o.decision === 'allow' && o.grantIds?.length) deps.usage.touch(o.grantIds, entry.action, entry.ts);
   } catch (e) {
     deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit append failed: refusing the request');
     throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed');

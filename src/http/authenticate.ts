@@ -1,10 +1,11 @@
 // Authentication middleware: verifies the bearer token and loads the subject's grants and ability.
-// It only ever answers 401; what the subject may do is decided later, by the policy layer.
+// It only ever answers 401 (revoked tokens and suspended subjects included); what the subject may do
+// is decided later, by the policy layer.
 import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
 import { verifyingKey } from '../auth/load-key';
 import { verifyToken } from '../auth/verify-token';
-import { fail } from '../errors';
+import { GatewayError, fail } from '../errors';
 import { ctx } from './request-context';
 
 export function authenticate(deps: AppDeps) {
@@ -16,11 +17,13 @@ export function authenticate(deps: AppDeps) {
       issuer: deps.config.jwt.issuer,
       audience: deps.config.jwt.audience,
       now: deps.clock.now(),
+      maxAgeMs: deps.config.tokenMaxAgeMs,
     });
     c.action = undefined;
     try {
-      c.access = await deps.access.forSubject(c.principal.subject);
+      c.access = await deps.access.forPrincipal(c.principal);
     } catch (e) {
+      if (e instanceof GatewayError) throw e;
       deps.logger.error({ err: e }, 'state store read failed');
       throw fail('store_unavailable', 'the gateway state store did not answer; try again');
     }

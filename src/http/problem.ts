@@ -17,6 +17,8 @@ const BODY_ERRORS: Record<string, () => GatewayError> = {
 
 export function toGatewayError(err: unknown): GatewayError | undefined {
   if (err instanceof GatewayError) return err;
+  // Express fails to decode a path parameter such as /v1/grants/%E0%A4%A: bad input, not a 500.
+  if (err instanceof URIError) return fail('bad_request', 'the URL path is not valid percent-encoding');
   const type = (err as { type?: string })?.type;
   if (type && BODY_ERRORS[type]) return BODY_ERRORS[type]();
   return undefined;

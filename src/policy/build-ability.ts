@@ -8,7 +8,7 @@ import { DATA_ACTIONS, type RuleDef } from './policy-schema';
 export type AppAbility = MongoAbility<[string, string | object]>;
 
 /** Raw CASL rule with the grant and role that produced it, so decisions can name their reason. */
-export type TaggedRule = RawRuleOf<AppAbility> & { grantId: string; role: string };
+export type TaggedRule = RawRuleOf<AppAbility> & { grantId: string; role: string; /** index in the role's allRules (explain) */ ruleIndex?: number };
 
 export const GRANT_SUBJECT = 'Grant';
 export const AUDIT_SUBJECT = 'Audit';
@@ -17,7 +17,7 @@ export const GUARDRAIL_SUBJECT = 'Guardrail';
 /** Masked reads are a separate CASL action, so a column can be readable in clear, masked, or not at all. */
 export const READ_MASKED = 'read_masked';
 
-function dataRules(policies: Policies, grant: Grant, rule: RuleDef): TaggedRule[] {
+function dataRules(policies: Policies, grant: Grant, rule: RuleDef, ruleIndex: number): TaggedRule[] {
   const actions = rule.actions.filter((a) => (DATA_ACTIONS as readonly string[]).includes(a));
   if (actions.length === 0) return [];
   const out: TaggedRule[] = [];
@@ -38,6 +38,7 @@ function dataRules(policies: Policies, grant: Grant, rule: RuleDef): TaggedRule[
         reason: rule.reason,
         grantId: grant.id,
         role: grant.role,
+        ruleIndex,
       });
     }
   }
@@ -73,7 +74,7 @@ export function buildAbility(policies: Policies, grants: readonly Grant[]): AppA
   for (const grant of grants) {
     const role = policies.roles[grant.role];
     if (!role) continue; // a grant of a role no longer in the policies grants nothing
-    for (const rule of role.allRules) rules.push(...dataRules(policies, grant, rule), ...controlRules(grant, rule));
+    role.allRules.forEach((rule, i) => rules.push(...dataRules(policies, grant, rule, i), ...controlRules(grant, rule)));
   }
   // CASL gives later rules priority: `cannot` rules go last so they always win over `can`.
   rules.sort((a, b) => Number(a.inverted ?? false) - Number(b.inverted ?? false));

@@ -41,7 +41,7 @@ export function checkColumn(ability: AppAbility, ds: DatasetInfo, column: string
     });
   }
   if (v === 'masked' && use !== 'select') {
-    throw fail('column_masked', `column ${column} of ${ds.key} is masked for you, so you may not ${use} on it`, { column });
+    throw fail('column_masked', `column ${column} of ${ds.key} is masked for you, so you may not ${use} on it`, { column, missing: `read ${ds.key}.${column} unmasked` });
   }
 }
 

@@ -34,7 +34,7 @@ export interface UpdatePlan {
   grantIds: string[];
 }
 
-function requireAction(ability: AppAbility, ds: DatasetInfo, action: 'insert' | 'update'): void {
+export function requireAction(ability: AppAbility, ds: DatasetInfo, action: 'insert' | 'update'): void {
   if (!ds.columnNames.some((c) => ability.can(action, ds.subjectType, c))) {
     throw fail('forbidden', `you may not ${action} rows of ${ds.key}`, { missing: `${action} ${ds.key}` });
   }

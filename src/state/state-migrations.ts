@@ -5,11 +5,13 @@ import type { Knex } from 'knex';
 import type { Migration } from './migration';
 import { grantsAndAudit } from './migrations/0001_grants_and_audit';
 import { auditCheckpoints } from './migrations/0002_audit_checkpoints';
+import { leastPrivilege } from './migrations/0003_least_privilege';
 import { guardrails } from './migrations/0004_guardrails';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_grants_and_audit': grantsAndAudit,
   '0002_audit_checkpoints': auditCheckpoints,
+  '0003_least_privilege': leastPrivilege,
   '0004_guardrails': guardrails,
 };
 

@@ -100,7 +100,6 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       const now = Math.floor((clock ? clock.now().getTime() : Date.now()) / 1000);
       return jwt.sign({ sub, iat: now, exp: now + 3600, jti: crypto.randomUUID(), iss: 'meshguard-tests', aud: 'meshguard', ...claims }, secret, {
         algorithm: 'HS256',
-        noTimestamp: true,
       });
     },
     http: () => request.agent(gw.app),

@@ -1,0 +1,52 @@
+// What the operators' grant verbs share: the gateway opened on the host's configuration (the same
+// state store the servers use), the operator's audit subject (cli:<os user>), and audited changes.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Knex } from 'knex';
+import pino from 'pino';
+import type { AppDeps } from '../app-deps';
+import type { Config } from '../config';
+import { openGateway } from '../gateway';
+
+export interface CliSession {
+  deps: AppDeps;
+  /** The subject the audit log names for the operator: cli:<os user>. */
+  operator: string;
+  /** The operator's own user name: nobody grants to themselves, on the command line either. */
+  user: string;
+}
+
+export async function withSession<T>(config: Config, work: (s: CliSession) => Promise<T>): Promise<T> {
+  const gw = await openGateway(config, { logger: pino({ level: 'silent' }) });
+  const user = process.env.SUDO_USER || os.userInfo().username;
+  try {
+    return await work({ deps: gw.deps, operator: `cli:${user}`, user });
+  } finally {
+    await gw.close();
+  }
+}
+
+/** Appends the audit entry of an operator's action inside its state transaction (or alone, for reads). */
+export async function auditCli(
+  s: CliSession,
+  e: { action: string; resource: string | null; reason: string | null; status: number; details?: Record<string, unknown>; rowCount?: number },
+  trx?: Knex.Transaction,
+): Promise<void> {
+  const entry = {
+    ts: s.deps.clock.now(),
+    requestId: crypto.randomUUID(),
+    subject: s.operator,
+    action: e.action,
+    resource: e.resource,
+    decision: 'allow' as const,
+    reason: e.reason,
+    status: e.status,
+    rowCount: e.rowCount ?? null,
+    policyVersion: s.deps.policies.version,
+    details: e.details ?? null,
+  };
+  if (trx) await s.deps.audit.recordIn(trx, entry);
+  else await s.deps.audit.record(entry);
+}
+
+export const printJson = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);

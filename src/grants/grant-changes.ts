@@ -1,0 +1,56 @@
+// The rules every grant change obeys, whoever makes it (HTTP route or operator CLI): a known role on a
+// valid domain, an expiry within the role's maxGrantDays (defaulting to it), and never revoking the
+// last admin grant. Pure checks plus one store read; the caller commits the change with its audit entry.
+import type { Knex } from 'knex';
+import { fail } from '../errors';
+import type { Policies, RoleInfo } from '../policy/load-policies';
+import type { GrantStore } from './grant-store';
+import type { Grant } from './grant-types';
+import { bumpVersion } from './state-versions';
+
+const DAY_MS = 86_400_000;
+
+/** The latest expiry a grant of `role` made or renewed at `now` may have. */
+export function maxExpiry(role: RoleInfo, now: Date): Date {
+  return new Date(now.getTime() + role.maxGrantDays * DAY_MS);
+}
+
+/** `expiresAt` if given (within the role's bound), else the bound itself. */
+export function boundedExpiry(role: RoleInfo, expiresAt: string | undefined, now: Date): Date {
+  const max = maxExpiry(role, now);
+  const at = expiresAt ? new Date(expiresAt) : max;
+  if (Number.isNaN(at.getTime())) throw fail('invalid_grant', 'expiresAt is not a date');
+  if (at.getTime() <= now.getTime()) throw fail('invalid_grant', 'expiresAt is in the past');
+  if (at.getTime() > max.getTime()) throw fail('invalid_grant', `${role.name} grants last at most ${role.maxGrantDays} days (until ${max.toISOString()})`);
+  return at;
+}
+
+/** Resolves and validates a new grant's role, domain and expiry. */
+export function planNewGrant(policies: Policies, body: { role: string; domain?: string; expiresAt?: string }, now: Date): { role: RoleInfo; domain: string; expiresAt: Date } {
+  const role = policies.roles[body.role];
+  if (!role) throw fail('invalid_grant', `unknown role ${body.role}; roles are ${Object.keys(policies.roles).join(', ')}`);
+  const domain = body.domain ?? (role.scope === 'global' ? '*' : undefined);
+  if (role.scope === 'global' && domain !== '*') throw fail('invalid_grant', `role ${role.name} is global: give domain "*" or none`);
+  if (role.scope === 'domain' && (!domain || !policies.domains.includes(domain))) {
+    throw fail('invalid_grant', `role ${role.name} is granted per domain; domain must be one of ${policies.domains.join(', ')}`);
+  }
+  return { role, domain: domain!, expiresAt: boundedExpiry(role, body.expiresAt, now) };
+}
+
+/** A renewal's new expiry: within the role's bound from now (a role no longer in the policies cannot be renewed). */
+export function planRenewal(policies: Policies, grant: Grant, expiresAt: string | undefined, now: Date): Date {
+  const role = policies.roles[grant.role];
+  if (!role) throw fail('invalid_grant', `role ${grant.role} is no longer in the policies; it cannot be renewed`);
+  return boundedExpiry(role, expiresAt, now);
+}
+
+/** Refuses a revocation of `revoking` that would leave no active admin grant. */
+export async function assertAdminRemains(grants: GrantStore, revoking: readonly Grant[], now: Date, trx: Knex.Transaction): Promise<void> {
+  if (!revoking.some((g) => g.role === 'admin')) return;
+  // Take the grants counter's row lock first: concurrent admin revocations then run one after the
+  // other, and each sees the other's result (PostgreSQL read committed; SQLite's write lock).
+  await bumpVersion(trx, 'grants_version');
+  const ids = new Set(revoking.map((g) => g.id));
+  const admins = (await grants.list({}, trx)).filter((g) => g.role === 'admin' && !ids.has(g.id) && (!g.expiresAt || Date.parse(g.expiresAt) > now.getTime()));
+  if (admins.length === 0) throw fail('last_admin', 'this would revoke the last admin grant; grant another admin first');
+}

@@ -1,0 +1,130 @@
+// What the gateway would decide for a subject's request, and why: the decision, the error a real
+// request would get, the grants and policy rules that decide it, and per column shown / masked /
+// denied. Pure, and built on the request path's own decision code (planRead, requireAction,
+// columnVisibility), so explain can never disagree with what a real request gets.
+import { GatewayError } from '../errors';
+import type { Grant } from '../grants/grant-types';
+import type { Suspension } from '../grants/revocation-store';
+import { READ_MASKED, type AppAbility, type TaggedRule } from '../policy/build-ability';
+import { columnVisibility } from '../policy/decide-columns';
+import type { DatasetInfo, Policies } from '../policy/load-policies';
+import type { DataAction } from '../policy/policy-schema';
+import type { Dialect } from '../state/open-state';
+import { planRead } from './plan-read';
+import { requireAction } from './plan-write';
+
+/** Reads: shown (in clear), masked or denied; writes: allowed or denied. */
+export type ColumnDecision = 'shown' | 'masked' | 'denied' | 'allowed';
+
+export interface ExplainedRule {
+  grantId: string;
+  role: string;
+  /** Index of the rule in the role's rules (inherited rules follow the role's own). */
+  rule: number | null;
+  actions: string[];
+  classifications?: string[];
+  columns?: string[];
+  rows?: unknown;
+  mask?: boolean;
+  inverted: boolean;
+}
+
+export interface Explanation {
+  decision: 'allow' | 'deny';
+  /** The problem code a real request would get, when denied. */
+  code?: string;
+  detail: string;
+  missing?: string;
+  grants: Pick<Grant, 'id' | 'role' | 'domain' | 'expiresAt'>[];
+  columns: { name: string; classification: string; decision: ColumnDecision; rule: ExplainedRule | null }[];
+}
+
+function explainRule(policies: Policies, ability: AppAbility, action: string, ds: DatasetInfo, column: string): ExplainedRule | null {
+  const r = ability.relevantRuleFor(action, ds.subjectType, column);
+  if (!r) return null;
+  const origin = r.origin as TaggedRule;
+  const def = origin.ruleIndex !== undefined ? policies.roles[origin.role]?.allRules[origin.ruleIndex] : undefined;
+  return {
+    grantId: origin.grantId,
+    role: origin.role,
+    rule: origin.ruleIndex ?? null,
+    actions: def?.actions ?? [String(origin.action)],
+    classifications: def?.classifications,
+    columns: def?.columns,
+    rows: def?.rows,
+    mask: def?.mask,
+    inverted: !!r.inverted,
+  };
+}
+
+/** A denied column: the `cannot` rule that removes it, if one does (null when no rule grants it at all). */
+function deniedBy(policies: Policies, ability: AppAbility, action: string, ds: DatasetInfo, column: string): ExplainedRule | null {
+  const r = explainRule(policies, ability, action, ds, column);
+  return r?.inverted ? r : null;
+}
+
+/** Runs the request path's decision for `action` on `ds` (optionally naming columns) for `ability`. */
+export function explainDecision(
+  policies: Policies,
+  grants: readonly Grant[],
+  ability: AppAbility,
+  ds: DatasetInfo,
+  action: DataAction,
+  columns: string[] | undefined,
+  dialect: Dialect,
+): Explanation {
+  let decision: Explanation['decision'] = 'allow';
+  let code: string | undefined;
+  let detail = `${action} on ${ds.key} is allowed`;
+  let missing: string | undefined;
+  let grantIds: string[] = [];
+  try {
+    if (action === 'read') {
+      grantIds = planRead(ability, ds, { select: columns, filters: [], order: [], limit: 1, offset: 0 }, dialect).grantIds;
+    } else {
+      requireAction(ability, ds, action);
+      for (const c of columns ?? []) {
+        if (!ability.can(action, ds.subjectType, c)) throw new GatewayError('column_denied', `you may not write column ${c} of ${ds.key}`, { column: c });
+      }
+      const rel = (columns ?? ds.columnNames).flatMap((c) => ability.rulesFor(action, ds.subjectType, c).filter((r) => !r.inverted));
+      grantIds = [...new Set(rel.map((r) => (r.origin as TaggedRule).grantId))];
+    }
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    decision = 'deny';
+    code = e.code;
+    detail = e.message;
+    missing = e.extra.missing as string | undefined;
+  }
+
+  const perColumn = (columns ?? ds.columnNames).map((name) => {
+    const classification = ds.columns[name].classification;
+    if (action === 'read') {
+      const v = columnVisibility(ability, ds, name);
+      const d: ColumnDecision = v === 'clear' ? 'shown' : v;
+      const rule = v === 'clear' ? explainRule(policies, ability, 'read', ds, name) : v === 'masked' ? explainRule(policies, ability, READ_MASKED, ds, name) : deniedBy(policies, ability, 'read', ds, name);
+      return { name, classification, decision: d, rule };
+    }
+    const ok = ability.can(action, ds.subjectType, name);
+    return { name, classification, decision: (ok ? 'allowed' : 'denied') as ColumnDecision, rule: ok ? explainRule(policies, ability, action, ds, name) : deniedBy(policies, ability, action, ds, name) };
+  });
+
+  const byId = new Map(grants.map((g) => [g.id, g]));
+  return {
+    decision,
+    ...(code && { code }),
+    detail,
+    ...(missing && { missing }),
+    grants: grantIds.filter((id) => byId.has(id)).map((id) => {
+      const g = byId.get(id)!;
+      return { id: g.id, role: g.role, domain: g.domain, expiresAt: g.expiresAt };
+    }),
+    columns: perColumn,
+  };
+}
+
+/** Authentication comes first on the real path: a suspended subject is refused before any policy applies. */
+export function withSuspension(ex: Explanation, subject: string, suspended: Suspension | undefined): Explanation {
+  if (!suspended) return ex;
+  return { ...ex, decision: 'deny', code: 'subject_suspended', detail: `subject ${subject} is suspended since ${suspended.createdAt}: ${suspended.reason}` };
+}
