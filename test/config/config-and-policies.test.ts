@@ -1,12 +1,11 @@
 // Start-up validation: bad configuration and bad policy files are refused with one line that
 // names the variable, or the file and the path inside it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { loadConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { loadPolicies } from '../../src/policy/load-policies';
+import { usePolicyCopy } from '../helpers/policy-copy';
 import { POLICIES } from '../helpers/test-gateway';
 
 const configError = (env: Record<string, string>) => {
@@ -45,36 +44,16 @@ describe('configuration', () => {
 });
 
 describe('policy files', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-pol-'));
-    fs.cpSync(POLICIES, dir, { recursive: true });
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  const edit = (file: string, change: (doc: any) => void) => {
-    const p = path.join(dir, file);
-    const doc = YAML.parse(fs.readFileSync(p, 'utf8'));
-    change(doc);
-    fs.writeFileSync(p, YAML.stringify(doc));
-  };
-  const loadError = () => {
-    try {
-      loadPolicies(dir);
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      return (e as Error).message;
-    }
-    throw new Error('expected a ConfigError');
-  };
+  const policies = usePolicyCopy('mg-pol-');
+  const { edit, loadError } = policies;
 
   it('loads the bundled policies, with a stable version digest', () => {
-    const p = loadPolicies(dir);
+    const p = loadPolicies(policies.dir);
     expect(p.domains).toEqual(['hr', 'marketing', 'sales']);
     expect([...p.datasets.keys()].sort()).toEqual(['hr.employees', 'marketing.bids', 'marketing.campaigns', 'sales.customers', 'sales.orders']);
     expect(p.version).toBe(loadPolicies(POLICIES).version);
     edit('roles.yaml', (d) => (d.roles.analyst.description = 'changed'));
-    expect(loadPolicies(dir).version).not.toBe(p.version);
+    expect(loadPolicies(policies.dir).version).not.toBe(p.version);
   });
 
   it('rejects a literal password in a store', () => {
@@ -103,7 +82,7 @@ describe('policy files', () => {
   });
 
   it('reports invalid YAML with the file name', () => {
-    fs.writeFileSync(path.join(dir, 'roles.yaml'), 'roles: [unclosed');
+    fs.writeFileSync(path.join(policies.dir, 'roles.yaml'), 'roles: [unclosed');
     expect(loadError()).toMatch(/^policy roles.yaml: invalid YAML/);
   });
 });

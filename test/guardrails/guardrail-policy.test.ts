@@ -1,42 +1,17 @@
 // Guardrail declarations are validated at load (errors name the file and the path inside it), the
 // alert webhook at start-up; and the pure guardrail decisions (breaker, change per update).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import YAML from 'yaml';
 import { loadConfig } from '../../src/config';
-import { ConfigError } from '../../src/errors';
 import { breakerTrip, figuresOf } from '../../src/guardrails/breaker';
 import { checkChange } from '../../src/guardrails/check-batch';
 import { loadPolicies } from '../../src/policy/load-policies';
-import { POLICIES } from '../helpers/test-gateway';
+import { usePolicyCopy } from '../helpers/policy-copy';
 
 describe('guardrail policy syntax', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-guard-pol-'));
-    fs.cpSync(POLICIES, dir, { recursive: true });
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  const edit = (file: string, change: (doc: any) => void) => {
-    const p = path.join(dir, file);
-    const doc = YAML.parse(fs.readFileSync(p, 'utf8'));
-    change(doc);
-    fs.writeFileSync(p, YAML.stringify(doc));
-  };
-  const loadError = () => {
-    try {
-      loadPolicies(dir);
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      return (e as Error).message;
-    }
-    throw new Error('expected a ConfigError');
-  };
+  const policies = usePolicyCopy('mg-guard-pol-');
+  const { edit, loadError } = policies;
 
   it('loads the demo guardrails: durations in ms, breaker defaults', () => {
-    const bids = loadPolicies(dir).datasets.get('marketing.bids')!;
+    const bids = loadPolicies(policies.dir).datasets.get('marketing.bids')!;
     expect(bids.uniqueKeys).toEqual([['campaign_id', 'keyword']]);
     expect(bids.guardrails).toMatchObject({ maxRowsPerRequest: 5000, quota: { rows: 20000, per: 3_600_000 }, columns: { bid: { min: 0, max: 50, maxChangePct: 20 } } });
     expect(bids.guardrails!.breaker).toEqual({ window: 3_600_000, factor: 1.5, minRows: 1000, baselineTtl: 86_400_000 });

@@ -1,27 +1,8 @@
 // Reads of mg_audit for the audit tests (the tests look at the stored rows, not only the API).
+import type { AuditRow } from '../../../src/audit/audit-entry';
 import type { TestGateway } from '../../helpers/test-gateway';
 
-export interface StoredEntry {
-  id: number;
-  ts: number;
-  request_id: string;
-  subject: string | null;
-  action: string;
-  resource: string | null;
-  decision: string;
-  reason: string | null;
-  status: number;
-  columns: string | null;
-  row_count: number | null;
-  fingerprint: string | null;
-  client_ip: string | null;
-  latency_ms: number | null;
-  grant_ids: string | null;
-  policy_version: string | null;
-  details: string | null;
-  prev_hash: string;
-  hash: string;
-}
+export type StoredEntry = AuditRow;
 
 export async function entriesFor(gw: TestGateway, requestId: string): Promise<StoredEntry[]> {
   const rows = await gw.deps.state.knex('mg_audit').where({ request_id: requestId }).orderBy('id');
