@@ -19,6 +19,7 @@ import { RevocationStore } from './grants/revocation-store';
 import { loadPolicies } from './policy/load-policies';
 import { createMasker } from './policy/mask-value';
 import { openState } from './state/open-state';
+import { waitForIdlePools } from './state/wait-idle';
 import { closeStores, openStores } from './stores/store-registry';
 import { seedDemoIfNew } from '../seeds/seed-demo';
 
@@ -51,6 +52,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       app: buildApp(deps),
       deps,
       async close() {
+        await waitForIdlePools([state.knex, ...[...stores.values()].map((s) => s.knex)]);
         await guard.alerts.close();
         await audit.drained();
         await usage.flush();
