@@ -10,7 +10,7 @@ import { readSigningKey } from '../../src/audit/signing-key';
 import { verifyChain } from '../../src/audit/verify-chain';
 import { BACKENDS, ROOT, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
-const REGISTER = path.join(__dirname, 'support', 'swc-register.js');
+const REGISTER = path.join(__dirname, '..', 'helpers', 'swc-register.js');
 const BURST = 400;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -7,6 +7,7 @@ const swc = require('@swc/core');
 require.extensions['.ts'] = function compileTs(module, filename) {
   const { code } = swc.transformSync(fs.readFileSync(filename, 'utf8'), {
     filename,
+    sourceMaps: 'inline',
     jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
     module: { type: 'commonjs' },
   });
