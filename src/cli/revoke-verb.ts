@@ -16,7 +16,7 @@ export const revokeVerb: CliVerb = {
       const after = await s.deps.state.knex.transaction(async (trx) => {
         const before = await s.deps.grants.get(v.id!, trx);
         if (!before || before.revokedAt) throw fail('grant_not_found', `no active grant ${v.id}`);
-        await assertAdminRemains(s.deps.grants, [before], now, trx);
+        await assertAdminRemains(s.deps, { revoking: [before] }, now, trx);
         const a = await s.deps.grants.revoke(before.id, s.operator, v.reason!, now, trx);
         await auditCli(s, { action: 'revoke', resource: `grant:${before.id}`, reason: v.reason!, status: 204, details: { before, after: a, reason: v.reason } }, trx);
         return a;

@@ -6,6 +6,7 @@ import { fail } from '../errors';
 import type { Policies, RoleInfo } from '../policy/load-policies';
 import type { GrantStore } from './grant-store';
 import type { Grant } from './grant-types';
+import type { RevocationStore } from './revocation-store';
 import { bumpVersion } from './state-versions';
 
 const DAY_MS = 86_400_000;
@@ -44,13 +45,30 @@ export function planRenewal(policies: Policies, grant: Grant, expiresAt: string 
   return boundedExpiry(role, expiresAt, now);
 }
 
-/** Refuses a revocation of `revoking` that would leave no active admin grant. */
-export async function assertAdminRemains(grants: GrantStore, revoking: readonly Grant[], now: Date, trx: Knex.Transaction): Promise<void> {
-  if (!revoking.some((g) => g.role === 'admin')) return;
-  // Take the grants counter's row lock first: concurrent admin revocations then run one after the
-  // other, and each sees the other's result (PostgreSQL read committed; SQLite's write lock).
+/**
+ * Refuses a change that would leave no working admin: revoking the last active admin grant, or
+ * suspending the last admin who is not suspended (an admin who is suspended cannot administer, so
+ * does not count). Without a working admin nobody could grant, revoke or resume anyone again.
+ */
+export async function assertAdminRemains(
+  stores: { grants: GrantStore; revocations: RevocationStore },
+  change: { revoking?: readonly Grant[]; suspending?: string },
+  now: Date,
+  trx: Knex.Transaction,
+): Promise<void> {
+  const revoking = change.revoking ?? [];
+  const active = (g: Grant) => g.role === 'admin' && !g.revokedAt && (!g.expiresAt || Date.parse(g.expiresAt) > now.getTime());
+  if (!revoking.some((g) => g.role === 'admin') && change.suspending === undefined) return;
+  // Take the grants counter's row lock first: concurrent admin revocations and suspensions then run
+  // one after the other, and each sees the other's result (PostgreSQL read committed; SQLite's write lock).
   await bumpVersion(trx, 'grants_version');
+  const all = await stores.grants.list({}, trx);
+  if (change.suspending !== undefined && !revoking.length && !all.some((g) => active(g) && g.subject === change.suspending)) return;
+  const out = new Set((await stores.revocations.suspensions(trx)).map((s) => s.subject));
+  if (change.suspending !== undefined) out.add(change.suspending);
   const ids = new Set(revoking.map((g) => g.id));
-  const admins = (await grants.list({}, trx)).filter((g) => g.role === 'admin' && !ids.has(g.id) && (!g.expiresAt || Date.parse(g.expiresAt) > now.getTime()));
-  if (admins.length === 0) throw fail('last_admin', 'this would revoke the last admin grant; grant another admin first');
+  const admins = all.filter((g) => active(g) && !ids.has(g.id) && !out.has(g.subject));
+  if (admins.length === 0) {
+    throw fail('last_admin', change.suspending !== undefined ? 'this would suspend the last working admin; grant another admin first' : 'this would revoke the last working admin grant; grant another admin first');
+  }
 }

@@ -185,5 +185,21 @@ describe.each(BACKENDS)('least privilege on $name', ({ pg }) => {
       const left = (await gw.deps.grants.list({})).filter((g) => g.role === 'admin');
       expect(left).toHaveLength(1);
     });
+
+    it('a suspended admin does not count: the last working admin cannot revoke their own grant', async () => {
+      const other = await startTestGateway({ pg, clock, env: { MESHGUARD_BOOTSTRAP_ADMIN: 'root' } });
+      try {
+        const asOther = (s: string) => bearer(other.token(s));
+        expect((await other.http().post('/v1/subjects/root/suspend').set(asOther('dana')).send({ reason: 'incident' })).status).toBe(200);
+        const danas = (await other.http().get('/v1/grants?subject=dana').set(asOther('dana'))).body.grants;
+        const own = danas.find((g: { role: string }) => g.role === 'admin');
+        const r = await other.http().delete(`/v1/grants/${own.id}?reason=leaving`).set(asOther('dana'));
+        expect([r.status, r.body.code]).toEqual([403, 'last_admin']);
+        expect((await other.http().post('/v1/subjects/root/resume').set(asOther('dana')).send({ reason: 'cleared' })).status).toBe(200);
+        expect((await other.http().delete(`/v1/grants/${own.id}?reason=leaving`).set(asOther('dana'))).status).toBe(204);
+      } finally {
+        await other.close();
+      }
+    });
   });
 });

@@ -90,7 +90,7 @@ export function grantsRoutes(deps: AppDeps): Router {
     const grant = await grantFor(req, c.access!.ability, 'revoke');
     const now = deps.clock.now();
     await changeWithAudit(deps, req, res, async (trx) => {
-      await assertAdminRemains(deps.grants, [grant], now, trx);
+      await assertAdminRemains(deps, { revoking: [grant] }, now, trx);
       const after = await deps.grants.revoke(grant.id, c.principal!.subject, reason ?? null, now, trx);
       if (!after) throw fail('grant_not_found', `no active grant ${grant.id}`);
       return { result: after, details: { before: grant, after, reason: reason ?? null }, reason: reason ?? 'revoked', resource: `grant:${grant.id}`, status: 204, grantIds: allowedBy(c.access!.ability, 'revoke', grant) };

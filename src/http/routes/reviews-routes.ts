@@ -63,7 +63,7 @@ export function reviewsRoutes(deps: AppDeps): Router {
         if (!mayManage(ability, 'revoke', g)) throw fail('forbidden', `you may not revoke ${g.role} on ${g.domain}; nothing was revoked`, { missing: `revoke ${g.role} on ${g.domain}` });
         before.push(g);
       }
-      await assertAdminRemains(deps.grants, before, now, trx);
+      await assertAdminRemains(deps, { revoking: before }, now, trx);
       const after: Grant[] = [];
       for (const g of before) {
         const a = await deps.grants.revoke(g.id, c.principal!.subject, body.reason, now, trx);

@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
+import { assertAdminRemains } from '../../grants/grant-changes';
 import { mayManageEverything } from '../../policy/grant-decisions';
 import { changeWithAudit } from '../change-with-audit';
 import { parseBody } from '../parse-body';
@@ -27,6 +28,7 @@ export function subjectsRoutes(deps: AppDeps): Router {
       const now = deps.clock.now();
       const out = await changeWithAudit<{ subject: string; suspended: boolean; since?: string; reason: string }>(deps, req, res, async (trx) => {
         if (verb === 'suspend') {
+          await assertAdminRemains(deps, { suspending: sub }, now, trx);
           const s = await deps.revocations.suspend(sub, reason, c.principal!.subject, now, trx);
           if (!s) throw fail('already_suspended', `${sub} is already suspended`);
           return { result: { subject: sub, suspended: true, since: s.createdAt, reason }, details: { before: null, after: s, reason }, reason, resource: `subject:${sub}`, status: 200 };
