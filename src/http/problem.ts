@@ -29,6 +29,9 @@ export function sendProblem(res: Response, err: GatewayError, instance: string):
   else if (err.status === 401) {
     res.setHeader('WWW-Authenticate', `Bearer realm="meshguard", error="invalid_token", error_description="${err.message.replace(/["\\]/g, "'")}"`);
   }
+  // A refusal that knows when to come back (a write quota) says so the way HTTP clients read it.
+  const retryAfter = err.extra.retryAfterSeconds;
+  if ((err.status === 429 || err.status === 503) && typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
   res
     .status(err.status)
     .type('application/problem+json')

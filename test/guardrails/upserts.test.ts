@@ -174,6 +174,7 @@ describe.each(BACKENDS)('upserts and guardrails on $name', ({ pg }) => {
     expect(over.body).toMatchObject({ limit: 8000, windowSeconds: 3600 });
     expect(over.body.retryAfterSeconds).toBeGreaterThan(0);
     expect(over.body.retryAfterSeconds).toBeLessThanOrEqual(3600);
+    expect(over.headers['retry-after']).toBe(String(Math.ceil(over.body.retryAfterSeconds)));
     expect(await count()).toBe(before);
     // The window slides: an hour later the quota is free again.
     (gw.deps.clock as TestClock).advance(3_600_000 + 1000);
