@@ -69,6 +69,6 @@ export async function assertAdminRemains(
   const ids = new Set(revoking.map((g) => g.id));
   const admins = all.filter((g) => active(g) && !ids.has(g.id) && !out.has(g.subject));
   if (admins.length === 0) {
-    throw fail('last_admin', change.suspending !== undefined ? 'this would suspend the last working admin; grant another admin first' : 'this would revoke the last working admin grant; grant another admin first');
+    throw fail('last_admin', change.suspending !== undefined ? 'this would suspend the last admin who is not suspended; grant another admin first' : 'this would revoke the last admin grant of a subject who is not suspended; grant another admin first');
   }
 }
