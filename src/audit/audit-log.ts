@@ -1,10 +1,24 @@
 // Appends audit entries to the hash chain in the state store. Requests wait for their entry to be
 // committed (fail closed). Entries recorded within one event-loop turn, and those that arrive while
 // a commit is under way, are committed together in one transaction (group commit: the flush waits
-// for setImmediate), so durability costs one commit per batch, not per request.
+// for setImmediate), so durability costs one commit per batch, not per request. On SQLite the batch is
+// appended with statements held prepared on the connection, in one synchronous BEGIN IMMEDIATE ...
+// COMMIT (synchronous=FULL: the commit is on disk before any waiting request is answered).
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { heldQuery, onSqliteConnection, param } from '../state/held-statements';
 import type { Dialect } from '../state/open-state';
-import { toRow, type AuditInput } from './audit-entry';
+import { toRow, type AuditInput, type AuditRow } from './audit-entry';
+
+const ROW_FIELDS: (keyof AuditRow)[] = [
+  'id', 'ts', 'request_id', 'subject', 'action', 'resource', 'decision', 'reason', 'status', 'columns', 'row_count',
+  'fingerprint', 'client_ip', 'latency_ms', 'grant_ids', 'policy_version', 'details', 'prev_hash', 'hash',
+];
+
+interface Head {
+  lastId: number;
+  lastHash: string;
+}
 
 interface Pending {
   entry: AuditInput;
@@ -52,7 +66,11 @@ export class AuditLog {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
-          const ids = await this.knex.transaction((trx) => this.appendBatch(trx, batch.map((p) => p.entry)));
+          const entries = batch.map((p) => p.entry);
+          const ids =
+            this.dialect === 'sqlite'
+              ? await onSqliteConnection(this.knex, (db) => this.appendSqlite(db, entries))
+              : await this.knex.transaction((trx) => this.appendBatch(trx, entries));
           this.stats.commits++;
           this.stats.entries += batch.length;
           batch.forEach((p, i) => p.resolve(ids[i]));
@@ -72,16 +90,40 @@ export class AuditLog {
     const headQuery = trx('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash');
     const head = await (this.dialect === 'postgres' ? headQuery.forUpdate() : headQuery);
     if (!head) throw new Error('audit chain head is missing');
-    let lastId = Number(head.last_id);
-    let lastHash: string = head.last_hash;
+    const { rows, next } = this.chain({ lastId: Number(head.last_id), lastHash: head.last_hash }, entries);
+    // Chunked so a large batch stays under the drivers' bound-parameter limits.
+    for (let i = 0; i < rows.length; i += 50) await trx('mg_audit').insert(rows.slice(i, i + 50));
+    await trx('mg_audit_head').where({ id: 1 }).update({ last_id: next.lastId, last_hash: next.lastHash, head_sig: this.signHead?.(next.lastId, next.lastHash) ?? null });
+    return rows.map((r) => r.id);
+  }
+
+  /** The same append as appendBatch, on SQLite, synchronously in one IMMEDIATE transaction (which
+   *  takes the database write lock first, so no other process appends between head read and write). */
+  private appendSqlite(db: BetterSqlite3.Database, entries: AuditInput[]): number[] {
+    const readHead = heldQuery(db, 'audit:head', () => this.knex('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash'));
+    const insert = heldQuery(db, 'audit:insert', () => this.knex('mg_audit').insert(Object.fromEntries(ROW_FIELDS.map((f) => [f, param(f)]))));
+    const setHead = heldQuery(db, 'audit:set-head', () =>
+      this.knex('mg_audit_head').where({ id: 1 }).update({ last_id: param('last_id'), last_hash: param('last_hash'), head_sig: param('head_sig') }),
+    );
+    const append = db.transaction((): number[] => {
+      const head = readHead.stmt.get(readHead.values({})) as { last_id: number; last_hash: string } | undefined;
+      if (!head) throw new Error('audit chain head is missing');
+      const { rows, next } = this.chain({ lastId: Number(head.last_id), lastHash: head.last_hash }, entries);
+      for (const row of rows) insert.stmt.run(insert.values(row as unknown as Record<string, unknown>));
+      setHead.stmt.run(setHead.values({ last_id: next.lastId, last_hash: next.lastHash, head_sig: this.signHead?.(next.lastId, next.lastHash) ?? null }));
+      return rows.map((r) => r.id);
+    });
+    return append.immediate();
+  }
+
+  /** The entries as rows chained onto `head`, and the new head. */
+  private chain(head: Head, entries: AuditInput[]): { rows: AuditRow[]; next: Head } {
+    let { lastId, lastHash } = head;
     const rows = entries.map((e) => {
       const row = toRow(++lastId, e, lastHash);
       lastHash = row.hash;
       return row;
     });
-    // Chunked so a large batch stays under the drivers' bound-parameter limits.
-    for (let i = 0; i < rows.length; i += 50) await trx('mg_audit').insert(rows.slice(i, i + 50));
-    await trx('mg_audit_head').where({ id: 1 }).update({ last_id: lastId, last_hash: lastHash, head_sig: this.signHead?.(lastId, lastHash) ?? null });
-    return rows.map((r) => r.id);
+    return { rows, next: { lastId, lastHash } };
   }
 }
