@@ -45,7 +45,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     const guard = openGuardrails(config, state, audit, logger);
     const revocations = new RevocationStore(state.knex);
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
-    const access = new AccessResolver(state.knex, grants, revocations, policies, clock);
+    const access = new AccessResolver(state, grants, revocations, policies, clock);
     const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, verifyKey, mask, clock, logger, guard };
     return {
       app: buildApp(deps),
