@@ -39,7 +39,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   try {
     const grants = new GrantStore(state.knex);
     const auditKey = ensureSigningKey(config.dataDir);
-    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash));
+    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash), state.file);
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
     const guard = openGuardrails(config, state, audit, logger);
@@ -52,7 +52,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       deps,
       async close() {
         await guard.alerts.close();
-        await audit.drained();
+        await audit.close();
         await usage.flush();
         await closeStores(stores);
         await state.knex.destroy();

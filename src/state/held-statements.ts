@@ -26,10 +26,22 @@ const NAMED = '\u0000mg:';
 /** A value standing for a named parameter in a query handed to `heldQuery`. */
 export const param = (name: string): string => `${NAMED}${name}`;
 
-export interface HeldQuery {
-  stmt: BetterSqlite3.Statement;
+export interface SqlTemplate {
+  sql: string;
   /** The statement's positional values, from named parameters (constants stay as knex bound them). */
   values(params: Record<string, unknown>): unknown[];
+}
+
+export interface HeldQuery extends SqlTemplate {
+  stmt: BetterSqlite3.Statement;
+}
+
+/** A knex query as SQL text whose values come from named parameters (given in the query as `param(name)`). */
+export function sqlTemplate(q: Knex.QueryBuilder): SqlTemplate {
+  const { sql, bindings } = q.toSQL().toNative();
+  // Each binding is either a named parameter (its name) or a constant knex bound (null name).
+  const names = bindings.map((b) => (typeof b === 'string' && b.startsWith(NAMED) ? b.slice(NAMED.length) : null));
+  return { sql, values: (params) => names.map((n, i) => (n === null ? bindings[i] : params[n])) };
 }
 
 // Keyed by the connection object, so the statements go when the pool destroys the connection.
@@ -41,13 +53,8 @@ export function heldQuery(db: BetterSqlite3.Database, key: string, build: () => 
   if (!byKey) held.set(db, (byKey = new Map()));
   let q = byKey.get(key);
   if (!q) {
-    const { sql, bindings } = build().toSQL().toNative();
-    // Each binding is either a named parameter (its name) or a constant knex bound (null name).
-    const names = bindings.map((b) => (typeof b === 'string' && b.startsWith(NAMED) ? b.slice(NAMED.length) : null));
-    q = {
-      stmt: db.prepare(sql),
-      values: (params) => names.map((n, i) => (n === null ? bindings[i] : params[n])),
-    };
+    const t = sqlTemplate(build());
+    q = { ...t, stmt: db.prepare(t.sql) };
     byKey.set(key, q);
   }
   return q;
