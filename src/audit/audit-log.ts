@@ -158,6 +158,11 @@ export class AuditLog {
       throw new Error(`the audit chain head kept moving: ${MAX_RECHAIN} attempts to append failed`);
     } catch (e) {
       this.head = null;
+      // A worker that died fails this batch (fail closed); the next batch starts a new one.
+      if (this.worker && !this.worker.alive) {
+        void this.worker.close();
+        this.worker = null;
+      }
       throw e;
     }
   }

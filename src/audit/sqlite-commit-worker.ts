@@ -87,6 +87,11 @@ export class SqliteCommitWorker {
     this.worker.on('exit', (code) => this.stop(new Error(`the audit commit worker stopped (exit code ${code})`)));
   }
 
+  /** False once the worker has stopped (closed, or failed outside a commit): it takes no more batches. */
+  get alive(): boolean {
+    return this.stopped === null;
+  }
+
   /** Resolves once the batch is committed (or refused because the head moved); rejects if the commit failed. */
   commit(job: CommitJob): Promise<CommitResult> {
     if (this.stopped) return Promise.reject(this.stopped);
