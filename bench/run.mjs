@@ -120,8 +120,11 @@ async function main() {
   const gwPort = await freePort();
   const blPort = await freePort();
   const profileDir = path.join(ROOT, 'bench/results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  log(`data dir ${dataDir}; gateway :${gwPort}, baseline :${blPort}; ${QUICK ? 'quick' : 'full'} mode, ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections`);
+  // The node options `npm start` runs the gateway with (the heap limit, see package.json), so the
+  // bench measures the gateway as it runs in production; BENCH_NODE_ARGS adds more (diagnostics).
+  const startArgs = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
+  const nodeArgs = [...startArgs, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])];
+  log(`data dir ${dataDir}; gateway node ${nodeArgs.join(' ') || '(no options)'} :${gwPort}, baseline :${blPort}; ${QUICK ? 'quick' : 'full'} mode, ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections`);
 
   const gwEnv = {
     PATH: process.env.PATH,

@@ -40,13 +40,13 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   try {
     const grants = new GrantStore(state.knex);
     const auditKey = ensureSigningKey(config.dataDir);
-    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash));
+    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash), state.file);
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
     const guard = openGuardrails(config, state, audit, logger);
     const revocations = new RevocationStore(state.knex);
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
-    const access = new AccessResolver(state.knex, grants, revocations, policies, clock);
+    const access = new AccessResolver(state, grants, revocations, policies, clock);
     const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, verifyKey, mask, clock, logger, guard };
     return {
       app: buildApp(deps),
@@ -54,7 +54,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       async close() {
         await waitForIdlePools([state.knex, ...[...stores.values()].map((s) => s.knex)]);
         await guard.alerts.close();
-        await audit.drained();
+        await audit.close();
         await usage.flush();
         await closeStores(stores);
         await state.knex.destroy();

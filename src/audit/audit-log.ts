@@ -1,10 +1,25 @@
 // Appends audit entries to the hash chain in the state store. Requests wait for their entry to be
 // committed (fail closed). Entries recorded within one event-loop turn, and those that arrive while
 // a commit is under way, are committed together in one transaction (group commit: the flush waits
-// for setImmediate), so durability costs one commit per batch, not per request.
+// for setImmediate), so durability costs one commit per batch, not per request. On SQLite the gateway
+// commits from a worker thread (sqlite-commit-worker.ts), so the fsync of each commit does not stop
+// the event loop; without a worker (the CLI) the batch is appended with statements held prepared on
+// the connection, in one synchronous BEGIN IMMEDIATE ... COMMIT. Either way synchronous=FULL: the
+// commit is on disk before any waiting request is answered.
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { heldQuery, onSqliteConnection, param, sqlTemplate, type SqlTemplate } from '../state/held-statements';
 import type { Dialect } from '../state/open-state';
-import { toRow, type AuditInput } from './audit-entry';
+import { toRow, type AuditInput, type AuditRow } from './audit-entry';
+import { SqliteCommitWorker, type Head } from './sqlite-commit-worker';
+
+const ROW_FIELDS: (keyof AuditRow)[] = [
+  'id', 'ts', 'request_id', 'subject', 'action', 'resource', 'decision', 'reason', 'status', 'columns', 'row_count',
+  'fingerprint', 'client_ip', 'latency_ms', 'grant_ids', 'policy_version', 'details', 'prev_hash', 'hash',
+];
+
+/** Times a worker batch is chained again because another writer moved the head first. */
+const MAX_RECHAIN = 20;
 
 interface Pending {
   entry: AuditInput;
@@ -17,6 +32,11 @@ export class AuditLog {
   private flushing: Promise<void> | null = null;
   /** Group commits done and entries they carried (for tests and metrics). */
   readonly stats = { commits: 0, entries: 0 };
+  private worker: SqliteCommitWorker | null = null;
+  /** The head after this process's last worker commit: a guess the worker checks, never trusted. */
+  private head: Head | null = null;
+  private closed = false;
+  private templates?: { insert: SqlTemplate; setHead: SqlTemplate };
 
   constructor(
     private readonly knex: Knex,
@@ -24,6 +44,8 @@ export class AuditLog {
     private readonly maxBatch = 512,
     /** Signs the new chain head after each append (see signing-key.ts); the head stays unsigned without it. */
     private readonly signHead?: (lastId: number, lastHash: string) => string,
+    /** The SQLite state file: given, group commits run in a worker thread (started on first use). */
+    private readonly sqliteFile?: string,
   ) {}
 
   /** Resolves with the entry's id once it is durably committed; rejects if the audit store fails. */
@@ -47,12 +69,27 @@ export class AuditLog {
     while (this.flushing) await this.flushing;
   }
 
+  /** Drains the queue, then stops the commit worker; later entries are refused (fail closed). */
+  async close(): Promise<void> {
+    await this.drained();
+    this.closed = true;
+    await this.worker?.close();
+    this.worker = null;
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
-          const ids = await this.knex.transaction((trx) => this.appendBatch(trx, batch.map((p) => p.entry)));
+          const entries = batch.map((p) => p.entry);
+          if (this.closed) throw new Error('the audit log is closed');
+          const ids =
+            this.dialect === 'postgres'
+              ? await this.knex.transaction((trx) => this.appendBatch(trx, entries))
+              : this.sqliteFile
+                ? await this.appendInWorker(entries)
+                : await onSqliteConnection(this.knex, (db) => this.appendSqlite(db, entries));
           this.stats.commits++;
           this.stats.entries += batch.length;
           batch.forEach((p, i) => p.resolve(ids[i]));
@@ -72,16 +109,80 @@ export class AuditLog {
     const headQuery = trx('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash');
     const head = await (this.dialect === 'postgres' ? headQuery.forUpdate() : headQuery);
     if (!head) throw new Error('audit chain head is missing');
-    let lastId = Number(head.last_id);
-    let lastHash: string = head.last_hash;
+    const { rows, next } = this.chain({ lastId: Number(head.last_id), lastHash: head.last_hash }, entries);
+    // Chunked so a large batch stays under the drivers' bound-parameter limits.
+    for (let i = 0; i < rows.length; i += 50) await trx('mg_audit').insert(rows.slice(i, i + 50));
+    await trx('mg_audit_head').where({ id: 1 }).update({ last_id: next.lastId, last_hash: next.lastHash, head_sig: this.signHead?.(next.lastId, next.lastHash) ?? null });
+    return rows.map((r) => r.id);
+  }
+
+  /** The same append as appendBatch, on SQLite, synchronously in one IMMEDIATE transaction (which
+   *  takes the database write lock first, so no other process appends between head read and write). */
+  private appendSqlite(db: BetterSqlite3.Database, entries: AuditInput[]): number[] {
+    const readHead = heldQuery(db, 'audit:head', () => this.knex('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash'));
+    const insert = heldQuery(db, 'audit:insert', () => this.insertQuery());
+    const setHead = heldQuery(db, 'audit:set-head', () => this.setHeadQuery());
+    const append = db.transaction((): number[] => {
+      const head = readHead.stmt.get(readHead.values({})) as { last_id: number; last_hash: string } | undefined;
+      if (!head) throw new Error('audit chain head is missing');
+      const { rows, next } = this.chain({ lastId: Number(head.last_id), lastHash: head.last_hash }, entries);
+      for (const row of rows) insert.stmt.run(insert.values(row as unknown as Record<string, unknown>));
+      setHead.stmt.run(setHead.values({ last_id: next.lastId, last_hash: next.lastHash, head_sig: this.signHead?.(next.lastId, next.lastHash) ?? null }));
+      return rows.map((r) => r.id);
+    });
+    return append.immediate();
+  }
+
+  private async appendInWorker(entries: AuditInput[]): Promise<number[]> {
+    this.templates ??= { insert: sqlTemplate(this.insertQuery()), setHead: sqlTemplate(this.setHeadQuery()) };
+    const { insert, setHead } = this.templates;
+    if (!this.worker) {
+      const readHead = sqlTemplate(this.knex('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash'));
+      this.worker = new SqliteCommitWorker(this.sqliteFile!, { readHead: readHead.sql, readHeadValues: readHead.values({}), insert: insert.sql, setHead: setHead.sql });
+    }
+    try {
+      for (let attempt = 0; attempt <= MAX_RECHAIN; attempt++) {
+        const expect = this.head;
+        const { rows, next } = expect ? this.chain(expect, entries) : { rows: [], next: null };
+        const r = await this.worker.commit({
+          expect,
+          rows: rows.map((row) => insert.values(row as unknown as Record<string, unknown>)),
+          setHead: next ? setHead.values({ last_id: next.lastId, last_hash: next.lastHash, head_sig: this.signHead?.(next.lastId, next.lastHash) ?? null }) : [],
+        });
+        if (r.ok) {
+          this.head = next;
+          return rows.map((row) => row.id);
+        }
+        this.head = r.head;
+      }
+      throw new Error(`the audit chain head kept moving: ${MAX_RECHAIN} attempts to append failed`);
+    } catch (e) {
+      this.head = null;
+      // A worker that died fails this batch (fail closed); the next batch starts a new one.
+      if (this.worker && !this.worker.alive) {
+        void this.worker.close();
+        this.worker = null;
+      }
+      throw e;
+    }
+  }
+
+  private insertQuery(): Knex.QueryBuilder {
+    return this.knex('mg_audit').insert(Object.fromEntries(ROW_FIELDS.map((f) => [f, param(f)])));
+  }
+
+  private setHeadQuery(): Knex.QueryBuilder {
+    return this.knex('mg_audit_head').where({ id: 1 }).update({ last_id: param('last_id'), last_hash: param('last_hash'), head_sig: param('head_sig') });
+  }
+
+  /** The entries as rows chained onto `head`, and the new head. */
+  private chain(head: Head, entries: AuditInput[]): { rows: AuditRow[]; next: Head } {
+    let { lastId, lastHash } = head;
     const rows = entries.map((e) => {
       const row = toRow(++lastId, e, lastHash);
       lastHash = row.hash;
       return row;
     });
-    // Chunked so a large batch stays under the drivers' bound-parameter limits.
-    for (let i = 0; i < rows.length; i += 50) await trx('mg_audit').insert(rows.slice(i, i + 50));
-    await trx('mg_audit_head').where({ id: 1 }).update({ last_id: lastId, last_hash: lastHash, head_sig: this.signHead?.(lastId, lastHash) ?? null });
-    return rows.map((r) => r.id);
+    return { rows, next: { lastId, lastHash } };
   }
 }

@@ -16,11 +16,17 @@ export interface Principal {
 
 export const CLOCK_TOLERANCE_S = 30;
 
-export function verifyToken(
-  header: string | undefined,
-  key: VerifyKey,
-  opts: { issuer?: string; audience?: string; now: Date; maxAgeMs?: number },
-): Principal {
+export interface VerifyOptions {
+  issuer?: string;
+  audience?: string;
+  now: Date;
+  maxAgeMs?: number;
+}
+
+export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions): Principal;
+/** With `withNotBefore`, also the token's nbf claim (for verified-tokens.ts, which re-checks it on reuse). */
+export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions, withNotBefore: true): { principal: Principal; notBefore?: number };
+export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions, withNotBefore?: true): Principal | { principal: Principal; notBefore?: number } {
   if (!header) throw fail('missing_token', 'send a bearer token: Authorization: Bearer <jwt>');
   const m = /^Bearer\s+([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(header);
   if (!m) throw fail('invalid_token', 'the Authorization header must be "Bearer <jwt>"');
@@ -49,10 +55,11 @@ export function verifyToken(
   if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
     throw fail('invalid_token', 'the token has no usable sub claim');
   }
-  return {
+  const principal: Principal = {
     subject: payload.sub,
     tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
     issuedAt: payload.iat,
     expiresAt: payload.exp,
   };
+  return withNotBefore ? { principal, notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined } : principal;
 }

@@ -1,8 +1,8 @@
 // Principal -> active grants and the compiled CASL ability, cached per subject. One query per request
-// reads the grants, revocations and suspensions version counters together; any change made by any
+// (shared by the requests of one event-loop turn, see VersionReader in state-versions.ts) reads the
+// grants, revocations and suspensions version counters together; any change made by any
 // process sharing the state store bumps one of them in its own transaction, so caches here are
 // invalidated by the change itself on the very next request (no timer). Expiry is honoured to the instant.
-import type { Knex } from 'knex';
 import type { Principal } from '../auth/verify-token';
 import type { Clock } from '../clock';
 import { fail } from '../errors';
@@ -11,7 +11,8 @@ import type { Policies } from '../policy/load-policies';
 import type { GrantStore } from './grant-store';
 import type { Grant } from './grant-types';
 import type { RevocationStore, Suspension } from './revocation-store';
-import { readVersions, type Versions } from './state-versions';
+import type { StateDb } from '../state/open-state';
+import { VersionReader, type Versions } from './state-versions';
 
 export interface Access {
   grants: Grant[];
@@ -38,18 +39,21 @@ const MAX_ENTRIES = 10000;
 export class AccessResolver {
   private readonly cache = new Map<string, Entry>();
   private denials: Denials | null = null;
+  private readonly versions: VersionReader;
 
   constructor(
-    private readonly knex: Knex,
+    state: StateDb,
     private readonly grants: GrantStore,
     private readonly revocations: RevocationStore,
     private readonly policies: Policies,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.versions = new VersionReader(state);
+  }
 
   /** Authentication's second half: refuses revoked tokens and suspended subjects (401), then loads access. */
   async forPrincipal(p: Principal): Promise<Access> {
-    const versions = await readVersions(this.knex);
+    const versions = await this.versions.read();
     const d = await this.denialsAt(versions);
     const s = d.suspended.get(p.subject);
     if (s) throw fail('subject_suspended', `subject ${p.subject} is suspended since ${s.createdAt}`);
@@ -64,7 +68,7 @@ export class AccessResolver {
 
   /** The subject's access now, and its suspension if any (for explain). */
   async forSubject(subject: string): Promise<Access & { suspended?: Suspension }> {
-    const versions = await readVersions(this.knex);
+    const versions = await this.versions.read();
     const d = await this.denialsAt(versions);
     const access = await this.grantsAt(subject, versions.grants_version);
     return { ...access, suspended: d.suspended.get(subject) };

@@ -2,16 +2,54 @@
 // revocations, suspensions. Each change bumps its counter in the same transaction, so one cheap query
 // per request (all three counters at once) tells every process sharing the state store what changed.
 import type { Knex } from 'knex';
+import { heldQuery, onSqliteConnection } from '../state/held-statements';
+import type { StateDb } from '../state/open-state';
 
 export const COUNTERS = ['grants_version', 'revocations_version', 'suspensions_version'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Versions = Record<Counter, number>;
 
-export async function readVersions(knex: Knex): Promise<Versions> {
-  const rows: { name: Counter; value: number | string }[] = await knex('mg_counters').whereIn('name', [...COUNTERS]).select('name', 'value');
+type CounterRow = { name: Counter; value: number | string };
+
+const countersQuery = (knex: Knex) => knex('mg_counters').whereIn('name', [...COUNTERS]).select('name', 'value');
+
+function toVersions(rows: CounterRow[]): Versions {
   const out = { grants_version: 0, revocations_version: 0, suspensions_version: 0 };
   for (const r of rows) out[r.name] = Number(r.value);
   return out;
+}
+
+export async function readVersions(state: StateDb): Promise<Versions> {
+  if (state.dialect === 'sqlite') {
+    return onSqliteConnection(state.knex, (db) => {
+      const q = heldQuery(db, 'counters', () => countersQuery(state.knex));
+      return toVersions(q.stmt.all(q.values({})) as CounterRow[]);
+    });
+  }
+  return toVersions(await countersQuery(state.knex));
+}
+
+/**
+ * Reads the counters once for all the requests that ask within one event-loop turn. The read is
+ * issued after the turn's I/O callbacks (setImmediate), and a request joins only a read that has not
+ * started yet: every sharer asked before the query ran, so any change committed (and acknowledged to
+ * its caller) before a sharer arrived is committed before the query runs, and the sharer sees it.
+ * A request arriving once the query has started waits for the next read.
+ */
+export class VersionReader {
+  private next: Promise<Versions> | null = null;
+
+  constructor(private readonly state: StateDb) {}
+
+  read(): Promise<Versions> {
+    if (!this.next) {
+      this.next = new Promise<void>((r) => setImmediate(r)).then(() => {
+        this.next = null; // from here on, new arrivals wait for a read that starts after them
+        return readVersions(this.state);
+      });
+    }
+    return this.next;
+  }
 }
 
 export async function bumpVersion(trx: Knex.Transaction, name: Counter): Promise<void> {

@@ -4,21 +4,20 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
 import { verifyingKey } from '../auth/load-key';
-import { verifyToken } from '../auth/verify-token';
+import { cachingVerifier } from '../auth/verified-tokens';
 import { GatewayError, fail } from '../errors';
 import { ctx } from './request-context';
 
 export function authenticate(deps: AppDeps) {
-  const key = verifyingKey(deps.verifyKey);
+  const verify = cachingVerifier(verifyingKey(deps.verifyKey), {
+    issuer: deps.config.jwt.issuer,
+    audience: deps.config.jwt.audience,
+    maxAgeMs: deps.config.tokenMaxAgeMs,
+  });
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const c = ctx(res);
     c.action = 'authenticate';
-    c.principal = verifyToken(req.get('authorization'), key, {
-      issuer: deps.config.jwt.issuer,
-      audience: deps.config.jwt.audience,
-      now: deps.clock.now(),
-      maxAgeMs: deps.config.tokenMaxAgeMs,
-    });
+    c.principal = verify(req.get('authorization'), deps.clock.now());
     c.action = undefined;
     try {
       c.access = await deps.access.forPrincipal(c.principal);

@@ -11,6 +11,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface StateDb {
   knex: Knex;
   dialect: Dialect;
+  /** The SQLite database file (absent on PostgreSQL). */
+  file?: string;
 }
 
 /** Pragmas every SQLite connection of the gateway gets: WAL for concurrent readers, a busy timeout
@@ -40,6 +42,7 @@ export function sqliteConnection(file: string, opts: { readonly?: boolean } = {}
 export async function openState(config: Config): Promise<StateDb> {
   let knex: Knex;
   let dialect: Dialect;
+  let file: string | undefined;
   if (config.stateUrl) {
     dialect = 'postgres';
     knex = knexFactory({
@@ -52,8 +55,9 @@ export async function openState(config: Config): Promise<StateDb> {
   } else {
     dialect = 'sqlite';
     fs.mkdirSync(config.dataDir, { recursive: true });
-    knex = knexFactory(sqliteConnection(path.join(config.dataDir, 'meshguard.sqlite')));
+    file = path.join(config.dataDir, 'meshguard.sqlite');
+    knex = knexFactory(sqliteConnection(file));
   }
   await knex.migrate.latest({ migrationSource: stateMigrations, tableName: 'mg_migrations' });
-  return { knex, dialect };
+  return { knex, dialect, file };
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { TestClock, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const ROWS = '/v1/datasets/sales/orders/rows?limit=1';
 const now = () => Math.floor(Date.now() / 1000);
@@ -124,5 +124,33 @@ describe.each([
     const p = b64u(claims());
     const sig = crypto.createHmac('sha256', publicPem).update(`${h}.${p}`).digest('base64url');
     expect401(await gw.http().get(ROWS).set(bearer(`${h}.${p}.${sig}`)), 'invalid_token');
+  });
+});
+
+// A token verified once is remembered (verified-tokens.ts); its time checks must still be made on every use.
+describe('a token reused as time passes', () => {
+  const clock = new TestClock();
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ clock });
+  });
+  afterAll(() => gw.close());
+
+  it('is refused once it expires, after being accepted while valid', async () => {
+    const t = bearer(gw.token('alice'));
+    expect((await gw.http().get(ROWS).set(t)).status).toBe(200);
+    clock.advance(3600_000 + 20_000); // past exp, within the 30 s tolerance
+    expect((await gw.http().get(ROWS).set(t)).status).toBe(200);
+    clock.advance(15_000); // past exp + 30 s
+    expect401(await gw.http().get(ROWS).set(t), 'token_expired');
+  });
+
+  it('is refused when the clock is before its nbf, after being accepted later', async () => {
+    const nbf = Math.floor(clock.now().getTime() / 1000) + 100;
+    const t = bearer(gw.token('alice', { nbf, iat: nbf }));
+    clock.advance(100_000);
+    expect((await gw.http().get(ROWS).set(t)).status).toBe(200);
+    clock.advance(-200_000);
+    expect401(await gw.http().get(ROWS).set(t), 'token_not_yet_valid');
   });
 });
