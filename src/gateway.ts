@@ -45,6 +45,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
     const guard = openGuardrails(config, state, audit, logger);
     const revocations = new RevocationStore(state.knex);
+    await revocations.prune(clock.now()); // and again with every new revocation
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
     const access = new AccessResolver(state, grants, revocations, policies, clock);
     const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, verifyKey, mask, clock, logger, guard };
