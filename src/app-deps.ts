@@ -1,6 +1,7 @@
 // What the HTTP app is built from: everything with I/O is opened by gateway.ts and passed in.
 import type pino from 'pino';
 import type { AuditLog } from './audit/audit-log';
+import type { SigningKey } from './audit/signing-key';
 import type { VerifyKey } from './auth/load-key';
 import type { Clock } from './clock';
 import type { Config } from './config';
@@ -24,6 +25,8 @@ export interface AppDeps {
   revocations: RevocationStore;
   usage: GrantUsage;
   audit: AuditLog;
+  /** Signs the audit chain head and prune checkpoints; its public half verifies them. */
+  auditKey: SigningKey;
   verifyKey: VerifyKey;
   mask: Masker;
   clock: Clock;

@@ -48,7 +48,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     await revocations.prune(clock.now()); // and again with every new revocation
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
     const access = new AccessResolver(state, grants, revocations, policies, clock);
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, verifyKey, mask, clock, logger, guard };
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard };
     return {
       app: buildApp(deps),
       deps,

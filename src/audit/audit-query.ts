@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { fail } from '../errors';
-import type { AuditRow } from './audit-entry';
+import type { AuditInput, AuditRow } from './audit-entry';
 
 /** A date (midnight UTC) or a date-time with its zone (Z or an offset): never the server's local time. */
 export const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
@@ -61,27 +61,14 @@ export function decodeCursor(cursor: string): number {
 const parseJson = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-export interface AuditEntryOut {
+/** An entry as the API answers it: the recorded fields (every one present, null when unset), its
+ *  id, the time as ISO 8601, and its place in the hash chain. */
+export type AuditEntryOut = { [K in Exclude<keyof AuditInput, 'ts'>]-?: Exclude<AuditInput[K], undefined> } & {
   id: number;
   ts: string;
-  requestId: string;
-  subject: string | null;
-  action: string;
-  resource: string | null;
-  decision: string;
-  reason: string | null;
-  status: number;
-  columns: unknown;
-  rowCount: number | null;
-  fingerprint: string | null;
-  clientIp: string | null;
-  latencyMs: number | null;
-  grantIds: unknown;
-  policyVersion: string | null;
-  details: unknown;
   prevHash: string;
   hash: string;
-}
+};
 
 export function toEntry(r: AuditRow): AuditEntryOut {
   return {
@@ -91,17 +78,17 @@ export function toEntry(r: AuditRow): AuditEntryOut {
     subject: r.subject,
     action: r.action,
     resource: r.resource,
-    decision: r.decision,
+    decision: r.decision as AuditInput['decision'],
     reason: r.reason,
     status: Number(r.status),
-    columns: parseJson(r.columns),
+    columns: parseJson(r.columns) as string[] | null,
     rowCount: num(r.row_count),
     fingerprint: r.fingerprint,
     clientIp: r.client_ip,
     latencyMs: num(r.latency_ms),
-    grantIds: parseJson(r.grant_ids),
+    grantIds: parseJson(r.grant_ids) as string[] | null,
     policyVersion: r.policy_version,
-    details: parseJson(r.details),
+    details: parseJson(r.details) as Record<string, unknown> | null,
     prevHash: r.prev_hash,
     hash: r.hash,
   };

@@ -59,3 +59,22 @@ export function heldQuery(db: BetterSqlite3.Database, key: string, build: () => 
   }
   return q;
 }
+
+/** Most statements kept per connection by SQL text; past it the cache starts over, so memory stays flat. */
+export const STATEMENT_CACHE_MAX = 256;
+
+const bySql = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+/** The statement for `sql`, prepared once per connection: for queries whose SQL text repeats while
+ *  their values (bindings) change, such as the read plans. */
+export function cachedStatement(db: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
+  let cache = bySql.get(db);
+  if (!cache) bySql.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    stmt = db.prepare(sql);
+    if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}

@@ -1,8 +1,8 @@
 // Runs an authorised read plan on its store and shapes the answer: row filters are in the SQL,
 // per-row visibility comes back as a flag column, masking is applied before anything leaves.
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { Masker } from '../policy/mask-value';
+import { cachedStatement, onSqliteConnection } from '../state/held-statements';
 import { fromStoreValue } from '../query/coerce-value';
 import type { ReadPlan } from '../query/plan-read';
 import { or, toCondition } from '../query/sql-fragment';
@@ -40,40 +40,14 @@ export function buildReadQuery(knex: Knex, plan: ReadPlan): Knex.QueryBuilder {
   return q.limit(plan.limit).offset(plan.offset);
 }
 
-/** Most statements kept per SQLite connection; past it the cache starts over, so memory stays flat. */
-export const STATEMENT_CACHE_MAX = 256;
-
-// Prepared statements per SQLite connection, by SQL text. knex prepares every query afresh, which
-// the benchmark's profile showed at about 6% of gateway time; a read plan's SQL text repeats (values
-// travel as bindings), so each shape is prepared once per connection. Keyed by the connection
-// object, so the cache goes when the pool destroys the connection.
-const statements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
-
-interface PoolClient {
-  acquireConnection(): Promise<BetterSqlite3.Database>;
-  releaseConnection(conn: BetterSqlite3.Database): Promise<unknown>;
-}
-
+// knex prepares every query afresh, which the benchmark's profile showed at about 6% of gateway time;
+// a read plan's SQL text repeats (values travel as bindings), so each shape is prepared once per connection.
 async function runSelect(store: Store, q: Knex.QueryBuilder): Promise<Record<string, unknown>[]> {
   if (store.dialect !== 'sqlite') return q;
   const { sql, bindings } = q.toSQL().toNative();
   // The same binding conversions knex's better-sqlite3 client makes.
   const values = bindings.map((b) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b));
-  const client = store.knex.client as PoolClient;
-  const db = await client.acquireConnection();
-  try {
-    let cache = statements.get(db);
-    if (!cache) statements.set(db, (cache = new Map()));
-    let stmt = cache.get(sql);
-    if (!stmt) {
-      stmt = db.prepare(sql);
-      if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
-      cache.set(sql, stmt);
-    }
-    return stmt.all(values) as Record<string, unknown>[];
-  } finally {
-    await client.releaseConnection(db);
-  }
+  return onSqliteConnection(store.knex, (db) => cachedStatement(db, sql).all(values) as Record<string, unknown>[]);
 }
 
 export async function executeRead(store: Store, plan: ReadPlan, mask: Masker): Promise<Record<string, unknown>[]> {

@@ -8,12 +8,12 @@ import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
 import { FILTERS, decodeCursor, encodeCursor, toEntry, whereFilters } from '../../audit/audit-query';
 import type { AuditRow } from '../../audit/audit-entry';
-import { readSigningKey } from '../../audit/signing-key';
 import { exportAudit } from '../../audit/export-audit';
 import { summariseAudit } from '../../audit/summarise-audit';
 import { verifyChain } from '../../audit/verify-chain';
 import { AUDIT_SUBJECT, grantOfRule } from '../../policy/build-ability';
 import { recordOutcome } from '../audit-request';
+import { onlyParams } from '../only-params';
 import { ctx } from '../request-context';
 
 export const MAX_PAGE = 1000;
@@ -28,19 +28,7 @@ const SummaryQuery = z.strictObject({ since: FILTERS.since, until: FILTERS.until
 const NoQuery = z.strictObject({});
 
 /** Query string -> typed filters, or a 400 naming the parameter (unknown ones included). */
-function parseAuditQuery<S extends z.ZodType>(req: Request, schema: S): z.infer<S> {
-  for (const [k, v] of Object.entries(req.query)) {
-    if (typeof v !== 'string') throw fail('invalid_audit_query', `${k} may be given once, as text`, { parameter: k });
-  }
-  const parsed = schema.safeParse(req.query);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === 'unrecognized_keys') {
-    throw fail('unknown_parameter', `unknown query parameter ${issue.keys.join(', ')}`, { parameter: issue.keys[0] });
-  }
-  const parameter = String(issue.path[0] ?? 'query');
-  throw fail('invalid_audit_query', `${parameter}: ${issue.message}`, { parameter });
-}
+const parseAuditQuery = <S extends z.ZodType>(req: Request, schema: S): z.infer<S> => onlyParams(req, schema, 'invalid_audit_query');
 
 /** The policy layer decides; the grants whose rules allowed it are named in the audit entry. */
 function authorise(res: Response, action: string): string[] {
@@ -119,7 +107,7 @@ export function auditRoutes(deps: AppDeps): Router {
   r.get('/v1/audit/verify', async (req, res) => {
     const grantIds = authorise(res, 'audit_verify');
     parseAuditQuery(req, NoQuery);
-    const report = await guarded(deps, () => verifyChain(db(), { publicKey: readSigningKey(deps.config.dataDir)?.publicKey }));
+    const report = await guarded(deps, () => verifyChain(db(), { publicKey: deps.auditKey.publicKey }));
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'read_audit: verify chain', status: 200, rowCount: report.entries, grantIds, details: report as unknown as Record<string, unknown> });
     res.json(report);
   });

@@ -2,7 +2,7 @@
 // http (parse) -> policy + query (plan) -> stores (run) -> audit (record, before the answer) -> http.
 // Writes also pass their guardrails (guard-write.ts); POST takes ?on_conflict= (upsert), ?dry_run=
 // and an Idempotency-Key header.
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
 import { checkChange, checkValues } from '../../guardrails/check-batch';
@@ -23,6 +23,9 @@ import { findDataset } from './datasets-routes';
 export function rowsRoutes(deps: AppDeps): Router {
   const r = Router();
   const storeOf = (name: string) => deps.stores.get(name)!;
+  /** Records an allowed data access, naming the grants that allowed it. */
+  const granted = (req: Request, res: Response, what: string, plan: { grantIds: string[] }, o: { status: number; columns: string[]; rowCount: number; details?: Record<string, unknown> }) =>
+    recordOutcome(deps, req, res, { decision: 'allow', reason: `${what} granted by ${plan.grantIds.join(', ')}`, grantIds: plan.grantIds, ...o });
 
   r.get('/v1/datasets/:domain/:dataset/rows', async (req, res) => {
     const c = ctx(res);
@@ -35,14 +38,7 @@ export function rowsRoutes(deps: AppDeps): Router {
     c.fingerprint = plan.fingerprint;
     const rows = await executeRead(store, plan, deps.mask);
     const columns = plan.columns.map((col) => col.name);
-    await recordOutcome(deps, req, res, {
-      decision: 'allow',
-      reason: `read granted by ${plan.grantIds.join(', ')}`,
-      status: 200,
-      columns,
-      rowCount: rows.length,
-      grantIds: plan.grantIds,
-    });
+    await granted(req, res, 'read', plan, { status: 200, columns, rowCount: rows.length });
     res.json({ columns, rows, limit: plan.limit, offset: plan.offset });
   });
 
@@ -63,16 +59,7 @@ export function rowsRoutes(deps: AppDeps): Router {
         c.columns = plan.columns;
         const guard = guardWrite(deps, req, res, ds, plan.grantIds);
         const inserted = await guard.run(body.rows, false, () =>
-          executeInsert(store, plan, (n) =>
-            recordOutcome(deps, req, res, {
-              decision: 'allow',
-              reason: `insert granted by ${plan.grantIds.join(', ')}`,
-              status: 201,
-              columns: plan.columns,
-              rowCount: n,
-              grantIds: plan.grantIds,
-            }),
-          ),
+          executeInsert(store, plan, (n) => granted(req, res, 'insert', plan, { status: 201, columns: plan.columns, rowCount: n })),
         );
         return { status: 201, body: { inserted } };
       }
@@ -89,13 +76,10 @@ export function rowsRoutes(deps: AppDeps): Router {
             return ch;
           },
           beforeCommit: (ch) =>
-            recordOutcome(deps, req, res, {
-              decision: 'allow',
-              reason: `${dryRun ? 'dry run of an ' : ''}${c.action} granted by ${plan.grantIds.join(', ')}`,
+            granted(req, res, `${dryRun ? 'dry run of an ' : ''}${c.action}`, plan, {
               status: 200,
               columns: plan.columns,
               rowCount: dryRun ? 0 : ch.inserts.length + ch.updates.length,
-              grantIds: plan.grantIds,
               details: { inserted: ch.inserts.length, updated: ch.updates.length, unchanged: ch.unchanged, dryRun, onConflict: key },
             }),
         }),
@@ -141,15 +125,7 @@ export function rowsRoutes(deps: AppDeps): Router {
         const updated = await executeUpdate(
           store,
           plan,
-          (n) =>
-            recordOutcome(deps, req, res, {
-              decision: 'allow',
-              reason: `update granted by ${plan.grantIds.join(', ')}`,
-              status: 200,
-              columns: plan.columns,
-              rowCount: n,
-              grantIds: plan.grantIds,
-            }),
+          (n) => granted(req, res, 'update', plan, { status: 200, columns: plan.columns, rowCount: n }),
           inspect,
         );
         return { status: 200, body: { updated } };
