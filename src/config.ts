@@ -13,6 +13,8 @@ const EnvSchema = z.object({
   NODE_ENV: z.string().optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Set by sudo: the operator behind a CLI run as root, for the audit log. */
+  SUDO_USER: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MESHGUARD_DATA_DIR: z.string().min(1).default('./data'),
   MESHGUARD_POLICIES_DIR: z.string().min(1).default('./policies'),
@@ -52,6 +54,8 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
+  /** The user who ran sudo, if the process runs under it (the CLI audits operators by name). */
+  sudoUser?: string;
   dataDir: string;
   policiesDir: string;
   /** PostgreSQL URL of the shared state store; undefined means `$dataDir/meshguard.sqlite`. */
@@ -94,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    sudoUser: e.SUDO_USER,
     dataDir: path.resolve(cwd, e.MESHGUARD_DATA_DIR),
     policiesDir: path.resolve(cwd, e.MESHGUARD_POLICIES_DIR),
     stateUrl: e.MESHGUARD_STATE_URL,

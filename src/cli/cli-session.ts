@@ -18,7 +18,7 @@ export interface CliSession {
 
 export async function withSession<T>(config: Config, work: (s: CliSession) => Promise<T>): Promise<T> {
   const gw = await openGateway(config, { logger: pino({ level: 'silent' }) });
-  const user = process.env.SUDO_USER || os.userInfo().username;
+  const user = config.sudoUser ?? os.userInfo().username;
   try {
     return await work({ deps: gw.deps, operator: `cli:${user}`, user });
   } finally {

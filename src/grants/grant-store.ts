@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Grant } from './grant-types';
 import { bumpVersion } from './state-versions';
+import { isoFromStored } from '../state/stored-time';
 
 interface GrantRow {
   id: string;
@@ -21,7 +22,6 @@ interface GrantRow {
   last_write_at?: number | string | null;
 }
 
-const iso = (v: number | string | null): string | null => (v === null ? null : new Date(Number(v)).toISOString());
 
 function toGrant(r: GrantRow): Grant {
   return {
@@ -31,13 +31,13 @@ function toGrant(r: GrantRow): Grant {
     domain: r.domain,
     reason: r.reason,
     createdBy: r.created_by,
-    createdAt: iso(r.created_at)!,
-    expiresAt: iso(r.expires_at),
-    revokedAt: iso(r.revoked_at),
+    createdAt: isoFromStored(r.created_at),
+    expiresAt: isoFromStored(r.expires_at),
+    revokedAt: isoFromStored(r.revoked_at),
     revokedBy: r.revoked_by,
     revokeReason: r.revoke_reason,
-    lastUsedAt: iso(r.last_used_at),
-    lastWriteAt: iso(r.last_write_at ?? null),
+    lastUsedAt: isoFromStored(r.last_used_at),
+    lastWriteAt: isoFromStored(r.last_write_at ?? null),
   };
 }
 

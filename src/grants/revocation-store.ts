@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { bumpVersion } from './state-versions';
+import { isoFromStored } from '../state/stored-time';
 
 export interface Revocation {
   id: string;
@@ -41,20 +42,19 @@ interface SuspensionRow {
   created_at: number | string;
 }
 
-const iso = (v: number | string): string => new Date(Number(v)).toISOString();
 
 const toRevocation = (r: RevocationRow): Revocation => ({
   id: r.id,
   jti: r.jti,
   subject: r.subject,
-  issuedBefore: r.issued_before === null ? null : iso(r.issued_before),
+  issuedBefore: isoFromStored(r.issued_before),
   reason: r.reason,
   createdBy: r.created_by,
-  createdAt: iso(r.created_at),
-  pruneAfter: iso(r.prune_after),
+  createdAt: isoFromStored(r.created_at),
+  pruneAfter: isoFromStored(r.prune_after),
 });
 
-const toSuspension = (r: SuspensionRow): Suspension => ({ subject: r.subject, reason: r.reason, createdBy: r.created_by, createdAt: iso(r.created_at) });
+const toSuspension = (r: SuspensionRow): Suspension => ({ subject: r.subject, reason: r.reason, createdBy: r.created_by, createdAt: isoFromStored(r.created_at) });
 
 export type NewRevocation = { reason: string; createdBy: string; pruneAfter: Date } & ({ jti: string } | { subject: string; issuedBefore: Date });
 

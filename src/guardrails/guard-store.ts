@@ -10,6 +10,7 @@ import type { Dialect } from '../state/open-state';
 import { breakerTrip, figuresOf, type Figures, type Trip } from './breaker';
 import type { BatchStats } from './check-batch';
 import type { GuardLimits } from './guard-limits';
+import { isoFromStored } from '../state/stored-time';
 
 export interface Pause {
   id: string;
@@ -37,7 +38,6 @@ interface PauseRow {
   resume_reason: string | null;
 }
 
-const iso = (v: number | string | null) => (v === null ? null : new Date(Number(v)).toISOString());
 const toPause = (r: PauseRow): Pause => ({
   id: r.id,
   subject: r.subject,
@@ -45,8 +45,8 @@ const toPause = (r: PauseRow): Pause => ({
   dataset: r.dataset,
   reason: r.reason,
   details: r.details ? JSON.parse(r.details) : null,
-  createdAt: iso(r.created_at)!,
-  resumedAt: iso(r.resumed_at),
+  createdAt: isoFromStored(r.created_at),
+  resumedAt: isoFromStored(r.resumed_at),
   resumedBy: r.resumed_by,
   resumeReason: r.resume_reason,
 });
@@ -215,7 +215,7 @@ export class GuardStore {
       const q = trx<PauseRow>('mg_guard_pauses').where({ id }).first();
       const row = await (this.dialect === 'postgres' ? q.forUpdate() : q);
       if (!row) throw fail('pause_not_found', `no pause ${id}`);
-      if (row.resumed_at !== null) throw fail('pause_not_active', `pause ${id} was resumed at ${iso(row.resumed_at)}`);
+      if (row.resumed_at !== null) throw fail('pause_not_active', `pause ${id} was resumed at ${isoFromStored(row.resumed_at)}`);
       await trx('mg_guard_pauses').where({ id }).update({ resumed_at: now.getTime(), resumed_by: by, resume_reason: reason });
       await trx('mg_guard_writers').where({ subject: row.subject, dataset: row.dataset }).update({ baseline_window: null, baseline_rows: null, baseline_means: null, baseline_at: null });
       const after = toPause({ ...row, resumed_at: now.getTime(), resumed_by: by, resume_reason: reason });

@@ -5,11 +5,11 @@ import { subject } from '@casl/ability';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import { fail } from '../errors';
-import { grantOfRule, type AppAbility } from '../policy/build-ability';
+import type { AppAbility } from '../policy/build-ability';
 import type { DatasetInfo } from '../policy/load-policies';
 import type { Dialect } from '../state/open-state';
 import { fromStoreValue, toStoreValue } from './coerce-value';
-import type { InsertBody } from './plan-write';
+import { grantsFor, knownColumn, requireColumns, type InsertBody } from './plan-write';
 
 export interface UpsertPlan {
   ds: DatasetInfo;
@@ -61,7 +61,7 @@ export function planUpsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<t
   const rows = body.rows.map((row, i) => {
     const out: Record<string, Knex.Value> = {};
     for (const [column, value] of Object.entries(row)) {
-      if (!ds.columns[column]) throw fail('unknown_column', `rows[${i}]: ${ds.key} has no column ${column}`, { column });
+      knownColumn(ds, column, `rows[${i}]`);
       if (!may('insert', column) && !(mode === 'upsert' && may('update', column))) {
         throw fail('column_denied', `rows[${i}]: you may not write column ${column} of ${ds.key}`, { column });
       }
@@ -74,9 +74,7 @@ export function planUpsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<t
     seen.set(k, i);
     return out;
   });
-  const grantIds = new Set<string>();
-  for (const c of columns) for (const action of ['insert', 'update']) for (const r of ability.rulesFor(action, ds.subjectType, c)) if (!r.inverted) grantIds.add(grantOfRule(r)!);
-  return { ds, key, mode, rows, raw: body.rows, columns: [...columns], grantIds: [...grantIds].filter(Boolean) };
+  return { ds, key, mode, rows, raw: body.rows, columns: [...columns], grantIds: grantsFor(ability, ['insert', 'update'], ds, [...columns]) };
 }
 
 export function classifyUpsert(ability: AppAbility, plan: UpsertPlan, stored: Map<string, Record<string, unknown>>): UpsertChanges {
@@ -89,9 +87,7 @@ export function classifyUpsert(ability: AppAbility, plan: UpsertPlan, stored: Ma
       for (const column of Object.keys(row)) {
         if (!ability.can('insert', asSubject, column)) throw fail('column_denied', `rows[${i}]: you may not insert column ${column} of ${ds.key}`, { column });
       }
-      for (const [c, def] of Object.entries(ds.columns)) {
-        if (!def.nullable && (row[c] === undefined || row[c] === null)) throw fail('invalid_value', `rows[${i}]: column ${c} is required`, { column: c });
-      }
+      requireColumns(ds, row, `rows[${i}]`);
       changes.inserts.push(row);
       return;
     }

@@ -40,12 +40,21 @@ export function requireAction(ability: AppAbility, ds: DatasetInfo, action: 'ins
   }
 }
 
-function knownColumn(ds: DatasetInfo, column: string, where: string): void {
+export function knownColumn(ds: DatasetInfo, column: string, where: string): void {
   if (!ds.columns[column]) throw fail('unknown_column', `${where}: ${ds.key} has no column ${column}`, { column });
 }
 
-function grantsFor(ability: AppAbility, action: string, ds: DatasetInfo, columns: string[]): string[] {
-  return [...new Set(columns.flatMap((c) => ability.rulesFor(action, ds.subjectType, c).filter((r) => !r.inverted).map((r) => grantOfRule(r)!)))];
+/** The grants whose rules allow `actions` on `columns`: the ones an audit entry names. */
+export function grantsFor(ability: AppAbility, actions: string[], ds: DatasetInfo, columns: string[]): string[] {
+  const ids = actions.flatMap((a) => columns.flatMap((c) => ability.rulesFor(a, ds.subjectType, c).filter((r) => !r.inverted).map((r) => grantOfRule(r))));
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+/** A new row must carry every column that may not be null. */
+export function requireColumns(ds: DatasetInfo, row: Record<string, unknown>, where: string): void {
+  for (const [c, def] of Object.entries(ds.columns)) {
+    if (!def.nullable && (row[c] === undefined || row[c] === null)) throw fail('invalid_value', `${where}: column ${c} is required`, { column: c });
+  }
 }
 
 export function planInsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<typeof InsertBody>, dialect: Dialect): InsertPlan {
@@ -62,12 +71,10 @@ export function planInsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<t
       out[column] = toStoreValue(column, ds.columns[column].type, value, dialect);
       columns.add(column);
     }
-    for (const [c, def] of Object.entries(ds.columns)) {
-      if (!def.nullable && (out[c] === undefined || out[c] === null)) throw fail('invalid_value', `rows[${i}]: column ${c} is required`, { column: c });
-    }
+    requireColumns(ds, out, `rows[${i}]`);
     return out;
   });
-  return { ds, rows, columns: [...columns], grantIds: grantsFor(ability, 'insert', ds, [...columns]) };
+  return { ds, rows, columns: [...columns], grantIds: grantsFor(ability, ['insert'], ds, [...columns]) };
 }
 
 export function planUpdate(
@@ -92,5 +99,5 @@ export function planUpdate(
   const columns = Object.keys(set);
   // Only rows on which every written column may be updated.
   const where = and([...columns.map((c) => rulePredicate(ability, 'update', ds, dialect, c)), ...filters.map((f) => filterToSql(f, ds, dialect))]);
-  return { ds, set, where, columns, fingerprint: fingerprintOf({ filters, order: [] }, columns), grantIds: grantsFor(ability, 'update', ds, columns) };
+  return { ds, set, where, columns, fingerprint: fingerprintOf({ filters, order: [] }, columns), grantIds: grantsFor(ability, ['update'], ds, columns) };
 }
