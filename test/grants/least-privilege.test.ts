@@ -160,6 +160,9 @@ describe.each(BACKENDS)('least privilege on $name', ({ pg }) => {
       expect((await gw.http().get('/v1/datasets/marketing/campaigns/rows?limit=1').set(vic)).status).toBe(403);
       const entry = await gw.deps.state.knex('mg_audit').where({ action: 'review_apply', decision: 'allow' }).first();
       expect(JSON.parse(entry.details)).toMatchObject({ grantIds: [idle.body.id, busy.body.id], reason: 'Q4 access review' });
+      // The entry names the grant that allowed the revocations: root's admin grant.
+      const rootAdmin = (await gw.deps.grants.list({ subject: 'root' })).find((g) => g.role === 'admin')!;
+      expect(JSON.parse(entry.grant_ids)).toEqual([rootAdmin.id]);
     });
 
     it('a steward cannot apply a review to grants outside its domain', async () => {

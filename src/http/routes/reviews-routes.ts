@@ -9,7 +9,7 @@ import { assertAdminRemains } from '../../grants/grant-changes';
 import type { Grant } from '../../grants/grant-types';
 import { reviewGrant } from '../../grants/review-grants';
 import { GRANT_SUBJECT } from '../../policy/build-ability';
-import { mayManage } from '../../policy/grant-decisions';
+import { allowedBy, mayManage } from '../../policy/grant-decisions';
 import { parseDuration } from '../../parse-duration';
 import { recordOutcome } from '../audit-request';
 import { changeWithAudit } from '../change-with-audit';
@@ -70,7 +70,7 @@ export function reviewsRoutes(deps: AppDeps): Router {
         if (!a) throw fail('grant_not_found', `no active grant ${g.id}; nothing was revoked`);
         after.push(a);
       }
-      return { result: after, details: { grantIds: body.grantIds, before, after, reason: body.reason }, reason: body.reason, resource: `grants:${body.grantIds.length}`, status: 200 };
+      return { result: after, details: { grantIds: body.grantIds, before, after, reason: body.reason }, reason: body.reason, resource: `grants:${body.grantIds.length}`, status: 200, grantIds: [...new Set(before.flatMap((g) => allowedBy(ability, 'revoke', g)))] };
     });
     res.json({ revoked });
   });
