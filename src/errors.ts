@@ -68,13 +68,15 @@ export class GatewayError extends Error {
     detail: string,
     /** Extra members of the problem document (for example `missing` on a 403). */
     readonly extra: Record<string, unknown> = {},
+    /** The fault behind the answer (a driver error, say): logged with the request id, never sent. */
+    cause?: unknown,
   ) {
     // An answer, not a fault: no stack trace is captured (it was a measurable share of every
     // refusal's CPU; where one is logged its code and message say what happened; other errors keep theirs).
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      super(detail);
+      super(detail, cause === undefined ? undefined : { cause });
     } finally {
       Error.stackTraceLimit = limit;
     }
@@ -85,8 +87,8 @@ export class GatewayError extends Error {
 }
 
 /** Shorthand used across the code: `throw fail('forbidden', '...')`. */
-export function fail(code: ErrorCode, detail: string, extra?: Record<string, unknown>): GatewayError {
-  return new GatewayError(code, detail, extra);
+export function fail(code: ErrorCode, detail: string, extra?: Record<string, unknown>, cause?: unknown): GatewayError {
+  return new GatewayError(code, detail, extra, cause);
 }
 
 /** Configuration errors stop start-up with one line; they never reach HTTP. */

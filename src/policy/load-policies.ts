@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { checkDatasetGuardrails } from '../guardrails/check-guardrail-policy';
+import { lookupTable, type LookupTable } from './lookup-table';
 import {
   DomainFileSchema,
   RolesFileSchema,
@@ -27,7 +28,7 @@ export interface DatasetInfo {
   table: string;
   primaryKey: string;
   description?: string;
-  columns: Record<string, ColumnDef>;
+  columns: LookupTable<ColumnDef>;
   columnNames: string[];
   /** guardrails (issue 5): unique keys besides the primary key, and the write guardrails. */
   uniqueKeys?: string[][];
@@ -44,10 +45,10 @@ export interface RoleInfo extends RoleDef {
 
 export interface Policies {
   version: string;
-  stores: Record<string, StoreDef>;
+  stores: LookupTable<StoreDef>;
   datasets: Map<string, DatasetInfo>;
   domains: string[];
-  roles: Record<string, RoleInfo>;
+  roles: LookupTable<RoleInfo>;
 }
 
 export const datasetSubjectType = (domain: string, name: string): string => `dataset:${domain}.${name}`;
@@ -75,7 +76,7 @@ function readYaml<S extends z.ZodType>(file: string, schema: S, hash: crypto.Has
   return parsed.data;
 }
 
-function resolveRoles(defs: Record<string, RoleDef>): Record<string, RoleInfo> {
+function resolveRoles(defs: LookupTable<RoleDef>): Record<string, RoleInfo> {
   const out: Record<string, RoleInfo> = {};
   const rulesOf = (name: string, seen: string[]): RuleDef[] => {
     const def = defs[name];
@@ -87,7 +88,7 @@ function resolveRoles(defs: Record<string, RoleDef>): Record<string, RoleInfo> {
   return out;
 }
 
-function checkRules(roles: Record<string, RoleInfo>, datasets: Map<string, DatasetInfo>): void {
+function checkRules(roles: LookupTable<RoleInfo>, datasets: Map<string, DatasetInfo>): void {
   for (const role of Object.values(roles)) {
     role.rules.forEach((rule, i) => {
       const at = `policy roles.yaml at roles.${role.name}.rules.${i}`;
@@ -110,7 +111,7 @@ function checkRules(roles: Record<string, RoleInfo>, datasets: Map<string, Datas
 export function loadPolicies(dir: string): Policies {
   if (!fs.existsSync(dir)) throw new ConfigError(`MESHGUARD_POLICIES_DIR: ${dir} does not exist`);
   const hash = crypto.createHash('sha256');
-  const { stores } = readYaml(path.join(dir, 'stores.yaml'), StoresFileSchema, hash);
+  const stores = lookupTable(readYaml(path.join(dir, 'stores.yaml'), StoresFileSchema, hash).stores);
   const { roles: roleDefs } = readYaml(path.join(dir, 'roles.yaml'), RolesFileSchema, hash);
 
   const datasets = new Map<string, DatasetInfo>();
@@ -127,6 +128,8 @@ export function loadPolicies(dir: string): Policies {
       if (datasets.has(key)) throw new ConfigError(`${at}: dataset ${key} is declared twice`);
       datasets.set(key, {
         ...d,
+        columns: lookupTable(d.columns),
+        guardrails: d.guardrails && { ...d.guardrails, columns: d.guardrails.columns && lookupTable(d.guardrails.columns) },
         key,
         domain: doc.domain,
         name,
@@ -135,7 +138,7 @@ export function loadPolicies(dir: string): Policies {
       });
     }
   }
-  const roles = resolveRoles(roleDefs);
+  const roles = lookupTable(resolveRoles(lookupTable(roleDefs)));
   checkRules(roles, datasets);
   const domains = [...new Set([...datasets.values()].map((d) => d.domain))].sort();
   return { version: hash.digest('hex').slice(0, 16), stores, datasets, domains, roles };
