@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { ConfigError } from './errors';
 import { parseDuration } from './parse-duration';
 
+/** 256 MiB: far above any JSON page (10,000 rows), room for bulk exports; a stream past it is cut with an error. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -47,6 +50,8 @@ const EnvSchema = z.object({
       return ms;
     }),
   MESHGUARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  // hardening (issue 10)
+  MESHGUARD_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_RESPONSE_BYTES),
 });
 
 export interface Config {
@@ -72,6 +77,8 @@ export interface Config {
   tokenMaxAgeMs: number;
   /** How often grant usage (lastUsedAt) is written to the state store, in ms. */
   usageFlushMs: number;
+  /** The largest answer the gateway sends, in bytes: a stream that would pass it ends with response_too_large. */
+  maxResponseBytes: number;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -115,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     alerts: { webhookUrl: e.MESHGUARD_ALERT_WEBHOOK_URL, retries: e.MESHGUARD_ALERT_RETRIES, backoffMs: e.MESHGUARD_ALERT_BACKOFF_MS },
     tokenMaxAgeMs: e.MESHGUARD_TOKEN_MAX_AGE,
     usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
+    maxResponseBytes: e.MESHGUARD_MAX_RESPONSE_BYTES,
     secretFromEnv: (name) => snapshot[name],
   };
 }

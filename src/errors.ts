@@ -13,6 +13,8 @@ export const ERRORS = {
   filter_required: { status: 400, title: 'A filter is required' },
   constraint_violation: { status: 400, title: 'The store refused the row' },
   invalid_grant: { status: 400, title: 'Invalid grant' },
+  response_too_large: { status: 400, title: 'Answer larger than the gateway serves' },
+  too_many_parameters: { status: 400, title: 'Too many query parameters' },
   // 401
   missing_token: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'Invalid token' },

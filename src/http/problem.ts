@@ -32,21 +32,21 @@ export function sendProblem(res: Response, err: GatewayError, instance: string):
   // A refusal that knows when to come back (a write quota) says so the way HTTP clients read it.
   const retryAfter = err.extra.retryAfterSeconds;
   if ((err.status === 429 || err.status === 503) && typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
-  res
-    .status(err.status)
-    .type('application/problem+json')
-    .send(
-      JSON.stringify({
-        type: `urn:meshguard:problem:${err.code}`,
-        title: err.title,
-        status: err.status,
-        detail: err.message,
-        code: err.code,
-        instance,
-        requestId: ctx(res)?.requestId,
-        ...err.extra,
-      }),
-    );
+  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemBody(err, instance, ctx(res)?.requestId)));
+}
+
+/** The RFC 9457 document of an error (also written at the end of a stream that has to stop). */
+export function problemBody(err: GatewayError, instance: string, requestId: string | undefined): Record<string, unknown> {
+  return {
+    type: `urn:meshguard:problem:${err.code}`,
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    instance,
+    requestId,
+    ...err.extra,
+  };
 }
 
 export function problemHandler(deps: AppDeps) {

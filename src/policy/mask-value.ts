@@ -6,6 +6,8 @@ export type Masker = (value: unknown) => string | null;
 
 /** Tokens remembered per masker. Bounded: when full it starts over, so memory stays flat. */
 export const MASK_CACHE_MAX = 20000;
+/** Values longer than this are masked afresh each time rather than remembered. */
+export const MASK_CACHE_MAX_CHARS = 256;
 
 /**
  * Because the token is a pure function of the value, recent tokens are remembered: a masked
@@ -18,9 +20,12 @@ export function createMasker(key: Buffer): Masker {
   return (value) => {
     if (value === null || value === undefined) return null;
     const text = String(value);
-    const hit = cache.get(text);
+    // Long values are not remembered: the cache's memory stays small whatever the values' size.
+    const cacheable = text.length <= MASK_CACHE_MAX_CHARS;
+    const hit = cacheable ? cache.get(text) : undefined;
     if (hit !== undefined) return hit;
     const token = `tok_${crypto.createHmac('sha256', secret).update(text).digest('base64url').slice(0, 22)}`;
+    if (!cacheable) return token;
     if (cache.size >= MASK_CACHE_MAX) cache.clear();
     cache.set(text, token);
     return token;

@@ -1,13 +1,13 @@
 // Runs an authorised read plan on its store and shapes the answer: row filters are in the SQL,
 // per-row visibility comes back as a flag column, masking is applied before anything leaves.
+// Rows come through a cursor (row-cursor.ts), a batch at a time, never the whole answer at once.
 import type { Knex } from 'knex';
 import type { Masker } from '../policy/mask-value';
-import { cachedStatement, onSqliteConnection } from '../state/held-statements';
 import { fromStoreValue } from '../query/coerce-value';
 import type { ReadPlan } from '../query/plan-read';
 import { or, toCondition } from '../query/sql-fragment';
 import type { Store } from './store-registry';
-import { translateStoreError } from './translate-error';
+import { openRowCursor } from './row-cursor';
 
 const FLAG = (c: string) => `__mg_vis_${c}`;
 const SHOW_CLEAR = 1;
@@ -40,30 +40,29 @@ export function buildReadQuery(knex: Knex, plan: ReadPlan): Knex.QueryBuilder {
   return q.limit(plan.limit).offset(plan.offset);
 }
 
-// knex prepares every query afresh, which the benchmark's profile showed at about 6% of gateway time;
-// a read plan's SQL text repeats (values travel as bindings), so each shape is prepared once per connection.
-async function runSelect(store: Store, q: Knex.QueryBuilder): Promise<Record<string, unknown>[]> {
-  if (store.dialect !== 'sqlite') return q;
-  const { sql, bindings } = q.toSQL().toNative();
-  // The same binding conversions knex's better-sqlite3 client makes.
-  const values = bindings.map((b) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b));
-  return onSqliteConnection(store.knex, (db) => cachedStatement(db, sql).all(values) as Record<string, unknown>[]);
+export interface ReadCursor {
+  /** The answer's column names, in order. */
+  columns: string[];
+  /** Up to `maxRows` shaped rows (masked, hidden values null), fewer past about `maxChars`; [] at the end. */
+  read(maxRows: number, maxChars: number): Promise<Record<string, unknown>[]>;
+  /** True once every row has been read. */
+  readonly done: boolean;
+  close(): Promise<void>;
 }
 
-export async function executeRead(store: Store, plan: ReadPlan, mask: Masker): Promise<Record<string, unknown>[]> {
-  let raw: Record<string, unknown>[];
-  try {
-    raw = await runSelect(store, buildReadQuery(store.knex, plan));
-  } catch (e) {
-    throw translateStoreError(e);
-  }
+/**
+ * The one read executor: opens a cursor over an authorised read plan and shapes each row on its way
+ * out (masking applied before anything leaves). Every surface that serves rows reads through here.
+ */
+export function openRead(store: Store, plan: ReadPlan, mask: Masker): ReadCursor {
+  const cursor = openRowCursor(store, buildReadQuery(store.knex, plan));
   const cols = plan.columns.map((c) => ({
     name: c.name,
     type: plan.ds.columns[c.name].type,
     flag: typeof c.clear === 'boolean' && typeof c.masked === 'boolean' ? null : FLAG(c.name),
     alwaysMasked: c.clear === false && c.masked === true,
   }));
-  return raw.map((r) => {
+  const shape = (r: Record<string, unknown>) => {
     const out: Record<string, unknown> = {};
     for (const c of cols) {
       const value = fromStoreValue(c.type, r[c.name]);
@@ -71,5 +70,15 @@ export async function executeRead(store: Store, plan: ReadPlan, mask: Masker): P
       out[c.name] = show === SHOW_CLEAR ? value : show === SHOW_MASKED ? mask(value) : null;
     }
     return out;
-  });
+  };
+  return {
+    columns: cols.map((c) => c.name),
+    get done() {
+      return cursor.done;
+    },
+    async read(maxRows, maxChars) {
+      return (await cursor.read(maxRows, maxChars)).map(shape);
+    },
+    close: () => cursor.close(),
+  };
 }

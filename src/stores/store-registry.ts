@@ -8,13 +8,15 @@ import { ConfigError } from '../errors';
 import type { Policies } from '../policy/load-policies';
 import type { StoreDef } from '../policy/policy-schema';
 import { sqliteConnection, type Dialect } from '../state/open-state';
+import { SqliteReaders } from './sqlite-readers';
 
 export interface Store {
   name: string;
   knex: Knex;
   dialect: Dialect;
-  /** For SQLite stores: the database file. */
+  /** For SQLite stores: the database file, and the read connections of streamed reads. */
   file?: string;
+  readers?: SqliteReaders;
 }
 
 export type StoreRegistry = Map<string, Store>;
@@ -29,7 +31,7 @@ export function openStores(config: Config, policies: Policies): StoreRegistry {
     if (def.kind === 'sqlite') {
       const file = sqliteStoreFile(config, def);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      stores.set(name, { name, dialect: 'sqlite', file, knex: knexFactory(sqliteConnection(file)) });
+      stores.set(name, { name, dialect: 'sqlite', file, knex: knexFactory(sqliteConnection(file)), readers: new SqliteReaders(file) });
     } else {
       const url = config.secretFromEnv(def.urlEnv);
       if (!url) throw new ConfigError(`${def.urlEnv}: not set, but policy store ${name} takes its connection string from it`);
@@ -46,5 +48,8 @@ export function openStores(config: Config, policies: Policies): StoreRegistry {
 }
 
 export async function closeStores(stores: StoreRegistry): Promise<void> {
-  await Promise.all([...stores.values()].map((s) => s.knex.destroy()));
+  await Promise.all([...stores.values()].map(async (s) => {
+    await s.readers?.close();
+    await s.knex.destroy();
+  }));
 }

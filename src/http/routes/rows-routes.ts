@@ -10,9 +10,11 @@ import { fromStoreValue } from '../../query/coerce-value';
 import { planRead } from '../../query/plan-read';
 import { classifyUpsert, parseConflictTarget, planUpsert } from '../../query/plan-upsert';
 import { InsertBody, UpdateBody, planInsert, planUpdate } from '../../query/plan-write';
-import { executeRead } from '../../stores/execute-read';
+import { openRead } from '../../stores/execute-read';
 import { executeInsert, executeUpdate, executeUpsert } from '../../stores/execute-write';
 import { recordOutcome } from '../audit-request';
+import { jsonRows } from '../row-encoder';
+import { sendRows } from '../send-rows';
 import { guardWrite } from '../guard-write';
 import { answerIdempotently } from '../idempotent-request';
 import { parseBody } from '../parse-body';
@@ -24,7 +26,7 @@ export function rowsRoutes(deps: AppDeps): Router {
   const r = Router();
   const storeOf = (name: string) => deps.stores.get(name)!;
   /** Records an allowed data access, naming the grants that allowed it. */
-  const granted = (req: Request, res: Response, what: string, plan: { grantIds: string[] }, o: { status: number; columns: string[]; rowCount: number; details?: Record<string, unknown> }) =>
+  const granted = (req: Request, res: Response, what: string, plan: { grantIds: string[] }, o: { status: number; columns: string[]; rowCount: number | null; details?: Record<string, unknown> }) =>
     recordOutcome(deps, req, res, { decision: 'allow', reason: `${what} granted by ${plan.grantIds.join(', ')}`, grantIds: plan.grantIds, ...o });
 
   r.get('/v1/datasets/:domain/:dataset/rows', async (req, res) => {
@@ -36,10 +38,12 @@ export function rowsRoutes(deps: AppDeps): Router {
     const store = storeOf(ds.store);
     const plan = planRead(c.access!.ability, ds, spec, store.dialect);
     c.fingerprint = plan.fingerprint;
-    const rows = await executeRead(store, plan, deps.mask);
-    const columns = plan.columns.map((col) => col.name);
-    await granted(req, res, 'read', plan, { status: 200, columns, rowCount: rows.length });
-    res.json({ columns, rows, limit: plan.limit, offset: plan.offset });
+    const cursor = openRead(store, plan, deps.mask);
+    const columns = cursor.columns;
+    await sendRows(deps, req, res, cursor, jsonRows({ limit: plan.limit, offset: plan.offset }), {
+      allow: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details }),
+      ended: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: { ...details, completes: c.auditId } }),
+    });
   });
 
   r.post('/v1/datasets/:domain/:dataset/rows', async (req, res) => {

@@ -1,0 +1,146 @@
+// The one door through which rows leave the gateway. Reads a cursor a batch at a time and writes
+// each batch to the socket with back-pressure, so memory is bounded by a batch, not by the answer.
+// An answer that fits in its first batch (most of them) is audited with its exact row count and sent
+// in one write. A larger one is audited before its first byte (fail closed), streamed, and audited
+// again when it ends (row count, bytes, and how it ended); the final bytes leave only after that
+// second entry is committed. The answer cap (MESHGUARD_MAX_RESPONSE_BYTES) ends a stream with the
+// encoder's error and a cut connection; a client that goes away stops the read.
+import type { Request, Response } from 'express';
+import type { AppDeps } from '../app-deps';
+import { fail, type GatewayError } from '../errors';
+import type { ReadCursor } from '../stores/execute-read';
+import { problemBody } from './problem';
+import { ctx } from './request-context';
+import type { RowEncoder } from './row-encoder';
+
+/** Rows asked of the store per batch, and the characters of values after which a batch stops early. */
+export const BATCH_ROWS = 1000;
+export const BATCH_CHARS = 256 * 1024;
+
+export type StreamOutcome = 'complete' | 'cap_reached' | 'client_closed' | 'store_error' | 'audit_failed';
+
+export interface SendRowsHooks {
+  /** Records the allowed read before any byte leaves; `rowCount` is null when the answer streams. */
+  allow(rowCount: number | null, details?: Record<string, unknown>): Promise<void>;
+  /** Records how a streamed answer ended; awaited before its last bytes are sent. */
+  ended(rowCount: number, details: Record<string, unknown>): Promise<void>;
+}
+
+const drainedOrClosed = (res: Response) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function tooLarge(cap: number): GatewayError {
+  return fail('response_too_large', `the answer would be larger than this gateway's cap of ${cap} bytes (MESHGUARD_MAX_RESPONSE_BYTES); narrow it with select, filters or limit`, {
+    limitBytes: cap,
+  });
+}
+
+export async function sendRows(deps: AppDeps, req: Request, res: Response, cursor: ReadCursor, encoder: RowEncoder, hooks: SendRowsHooks): Promise<void> {
+  const cap = deps.config.maxResponseBytes;
+  let gone = false;
+  const onClose = () => {
+    if (!res.writableFinished) gone = true;
+  };
+  res.on('close', onClose);
+  try {
+    const first = await cursor.read(BATCH_ROWS, BATCH_CHARS);
+    let text = encoder.begin(cursor.columns);
+    for (let i = 0; i < first.length; i++) text += encoder.row(first[i], i);
+    if (cursor.done) {
+      text += encoder.end();
+      if (Buffer.byteLength(text) > cap) throw tooLarge(cap);
+      await hooks.allow(first.length);
+      res.status(200).type(encoder.contentType).send(text);
+      return;
+    }
+    await streamRest(deps, req, res, cursor, encoder, hooks, { text, rows: first.length, cap, gone: () => gone });
+  } finally {
+    res.off('close', onClose);
+    await cursor.close();
+  }
+}
+
+async function streamRest(
+  deps: AppDeps,
+  req: Request,
+  res: Response,
+  cursor: ReadCursor,
+  encoder: RowEncoder,
+  hooks: SendRowsHooks,
+  s: { text: string; rows: number; cap: number; gone: () => boolean },
+): Promise<void> {
+  if (Buffer.byteLength(s.text) > s.cap) throw tooLarge(s.cap);
+  await hooks.allow(null, { streamed: true });
+  res.status(200).type(encoder.contentType);
+  res.setHeader('Cache-Control', 'no-store');
+  let bytes = 0;
+  let rows = s.rows;
+  let outcome: StreamOutcome = 'complete';
+  let problem: GatewayError | undefined;
+  const write = async (chunk: string) => {
+    bytes += Buffer.byteLength(chunk);
+    if (!res.write(chunk)) await drainedOrClosed(res);
+  };
+  await write(s.text);
+  while (!cursor.done) {
+    if (s.gone()) {
+      outcome = 'client_closed';
+      break;
+    }
+    await nextTurn(); // other requests run between batches, however large the answer
+    let batch: Record<string, unknown>[];
+    try {
+      batch = await cursor.read(BATCH_ROWS, BATCH_CHARS);
+    } catch (e) {
+      deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'store failed in the middle of a streamed read');
+      outcome = 'store_error';
+      problem = fail('store_unavailable', 'the data store failed in the middle of the answer; the answer is incomplete', {}, e);
+      break;
+    }
+    let chunk = '';
+    let chunkBytes = 0;
+    for (const row of batch) {
+      const piece = encoder.row(row, rows);
+      const n = Buffer.byteLength(piece);
+      if (bytes + chunkBytes + n > s.cap) {
+        outcome = 'cap_reached';
+        problem = tooLarge(s.cap);
+        break;
+      }
+      chunk += piece;
+      chunkBytes += n;
+      rows++;
+    }
+    if (chunk) await write(chunk);
+    if (problem) break;
+  }
+  const details = { streamed: true, outcome, bytes, ...(problem && { code: problem.code }) };
+  if (outcome === 'client_closed') {
+    // Nobody is left to answer; the entry still says how far the read went.
+    await hooks.ended(rows, details).catch((e) => deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit of an abandoned read failed'));
+    return;
+  }
+  try {
+    await hooks.ended(rows, details);
+  } catch (e) {
+    deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit of a streamed read failed: cutting the answer');
+    res.destroy();
+    return;
+  }
+  if (problem) {
+    // Then cut, without the final chunk: an HTTP client reports the answer as incomplete.
+    res.write(encoder.abort(problemBody(problem, req.originalUrl.split('?')[0], ctx(res).requestId)), () => res.destroy());
+    return;
+  }
+  res.end(encoder.end());
+}

@@ -1,0 +1,146 @@
+// A cursor over one SELECT on a store: rows are pulled in batches, so a read's memory is bounded by a
+// batch, not by its answer. SQLite reads iterate a statement on a read connection of their own
+// (sqlite-readers.ts); PostgreSQL reads use a server-side cursor (pg-cursor) on a pooled connection.
+// Either way the connection is held until close(), which every caller must reach (finally).
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Knex } from 'knex';
+import Cursor from 'pg-cursor';
+import type { PoolClient } from 'pg';
+import { cachedStatement } from '../state/held-statements';
+import type { Store } from './store-registry';
+import { translateStoreError } from './translate-error';
+
+export type StoreRow = Record<string, unknown>;
+
+export interface RowCursor {
+  /** Up to `maxRows` rows, fewer once about `maxChars` characters of values have been read; [] at the end. */
+  read(maxRows: number, maxChars: number): Promise<StoreRow[]>;
+  /** True once the last row has been read (a read returned fewer rows than asked because there are no more). */
+  readonly done: boolean;
+  close(): Promise<void>;
+}
+
+/** A cheap estimate of a row's size: the characters of its text values, 8 for any other value. */
+export function approxChars(row: StoreRow): number {
+  let n = 0;
+  for (const k in row) {
+    const v = row[k];
+    n += typeof v === 'string' ? v.length : 8;
+  }
+  return n;
+}
+
+interface KnexPoolClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(conn: unknown): Promise<unknown>;
+}
+
+function sqliteCursor(store: Store, sql: string, values: unknown[]): RowCursor {
+  const readers = store.readers!;
+  let db: BetterSqlite3.Database | null = null;
+  let it: IterableIterator<unknown> | null = null;
+  let done = false;
+  return {
+    get done() {
+      return done;
+    },
+    async read(maxRows, maxChars) {
+      if (done) return [];
+      try {
+        if (!db) {
+          db = await readers.acquire();
+          it = cachedStatement(db, sql).iterate(values) as IterableIterator<unknown>;
+        }
+        const rows: StoreRow[] = [];
+        let chars = 0;
+        while (rows.length < maxRows && chars < maxChars) {
+          const r = it!.next();
+          if (r.done) {
+            done = true;
+            break;
+          }
+          const row = r.value as StoreRow;
+          chars += approxChars(row);
+          rows.push(row);
+        }
+        return rows;
+      } catch (e) {
+        done = true;
+        throw translateStoreError(e);
+      }
+    },
+    async close() {
+      done = true;
+      try {
+        it?.return?.();
+      } finally {
+        if (db) readers.release(db);
+        db = null;
+        it = null;
+      }
+    },
+  };
+}
+
+function postgresCursor(store: Store, sql: string, values: unknown[]): RowCursor {
+  const client = store.knex.client as unknown as KnexPoolClient;
+  let conn: PoolClient | null = null;
+  let cursor: Cursor | null = null;
+  let done = false;
+  // pg-cursor reads a fixed number of rows per round trip: start small (rows may be large), then
+  // size each round trip by the rows seen so far.
+  let perRead = 64;
+  return {
+    get done() {
+      return done;
+    },
+    async read(maxRows, maxChars) {
+      const rows: StoreRow[] = [];
+      let chars = 0;
+      try {
+        while (!done && rows.length < maxRows && chars < maxChars) {
+          if (!conn) {
+            conn = (await client.acquireConnection()) as PoolClient;
+            cursor = conn.query(new Cursor(sql, values));
+          }
+          const asked = Math.max(1, Math.min(maxRows - rows.length, perRead));
+          const got = (await cursor!.read(asked)) as StoreRow[];
+          // pg-cursor answers fewer rows than asked only at the end of the result.
+          if (got.length < asked) done = true;
+          let gotChars = 0;
+          for (const r of got) gotChars += approxChars(r);
+          for (const r of got) rows.push(r);
+          chars += gotChars;
+          if (got.length > 0) perRead = Math.max(1, Math.min(1000, Math.floor(maxChars / Math.max(gotChars / got.length, 1))));
+        }
+        return rows;
+      } catch (e) {
+        done = true;
+        throw translateStoreError(e);
+      }
+    },
+    async close() {
+      done = true;
+      const c = conn;
+      conn = null;
+      if (!c) return;
+      try {
+        await cursor?.close();
+      } catch {
+        // A cursor that failed leaves the connection in an unknown state: let the pool drop it.
+        await client.releaseConnection(c).catch(() => undefined);
+        return;
+      }
+      await client.releaseConnection(c);
+    },
+  };
+}
+
+/** Opens a cursor over `query` on its store; nothing runs until the first read. */
+export function openRowCursor(store: Store, query: Knex.QueryBuilder): RowCursor {
+  const { sql, bindings } = query.toSQL().toNative();
+  if (store.dialect === 'postgres') return postgresCursor(store, sql, bindings as unknown[]);
+  // The same binding conversions knex's better-sqlite3 client makes.
+  const values = bindings.map((b) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b));
+  return sqliteCursor(store, sql, values);
+}
