@@ -5,6 +5,8 @@ import { authenticate } from './http/authenticate';
 import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
+import { limitQuery, parseQueryString } from './http/limit-query';
+import { ROUTING } from './http/router';
 import { datasetsRoutes } from './http/routes/datasets-routes';
 import { explainRoutes } from './http/routes/explain-routes';
 import { grantsRoutes } from './http/routes/grants-routes';
@@ -21,10 +23,16 @@ export function buildApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('query parser', 'simple');
+  // Before the first app.use (Express builds its router then): paths match exactly, see http/router.ts.
+  app.set('case sensitive routing', ROUTING.caseSensitive);
+  app.set('strict routing', ROUTING.strict);
+  app.set('query parser', parseQueryString);
   app.use(requestContext);
+  // The only public route; every other request, whatever its path, is authenticated first, and each
+  // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   app.use(healthRoutes(deps));
-  app.use('/v1', authenticate(deps));
+  app.use(authenticate(deps));
+  app.use(limitQuery);
   app.use(express.json({ limit: MAX_BODY, strict: true }));
   app.use(datasetsRoutes(deps));
   app.use(rowsRoutes(deps));

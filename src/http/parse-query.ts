@@ -67,8 +67,15 @@ export function parseFilter(column: string, raw: string): Filter {
   return { column, op, negated, value: text };
 }
 
+/** Sort keys per read: ties already break on the primary key, so more than this names nothing new. */
+export const MAX_ORDER_TERMS = 32;
+/** Values bound across all filters of one read (in.(...) lists included): far under every store's bound-parameter limit. */
+export const MAX_FILTER_VALUES = 5000;
+
 function parseOrder(text: string): OrderTerm[] {
-  return text.split(',').map((term) => {
+  const terms = text.split(',');
+  if (terms.length > MAX_ORDER_TERMS) throw fail('too_many_parameters', `order has ${terms.length} terms; at most ${MAX_ORDER_TERMS}`, { parameter: 'order', limit: MAX_ORDER_TERMS });
+  return terms.map((term) => {
     const [column, ...mods] = term.trim().split('.');
     const t: OrderTerm = { column, dir: 'asc' };
     for (const m of mods) {
@@ -104,6 +111,8 @@ export function parseQuery(q: Query, columns: readonly string[], reserved: reado
       filters.push(parseFilter(name, raw));
     }
   }
+  const values = filters.reduce((n, f) => n + (Array.isArray(f.value) ? f.value.length : 1), 0);
+  if (values > MAX_FILTER_VALUES) throw fail('too_many_parameters', `the filters bind ${values} values; at most ${MAX_FILTER_VALUES}`, { limit: MAX_FILTER_VALUES });
   return {
     select: select === undefined ? undefined : select.split(',').map((s) => s.trim()).filter(Boolean),
     filters,

@@ -55,7 +55,9 @@ export function problemHandler(deps: AppDeps) {
     if (!known) deps.logger.error({ err, requestId: ctx(res)?.requestId }, 'unhandled error');
     let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`);
     const c = ctx(res);
-    if (c && c.audited && c.auditId !== undefined && !res.headersSent && req.path.startsWith('/v1')) {
+    // Audit at the outermost layer: every refusal of every path, whatever its spelling, is recorded
+    // (with the subject once authentication has named one); only the public /healthz is not.
+    if (c && c.audited && c.auditId !== undefined && !res.headersSent && !c.public) {
       // The request was recorded as allowed, then failed (say the data store's commit): record that
       // it did not take effect, so no entry is left claiming a change that rolled back.
       try {
@@ -68,7 +70,7 @@ export function problemHandler(deps: AppDeps) {
       } catch (e) {
         answer = e as GatewayError;
       }
-    } else if (c && !c.audited && req.path.startsWith('/v1')) {
+    } else if (c && !c.audited && !c.public) {
       try {
         await recordOutcome(deps, req, res, {
           decision: 'deny',

@@ -16,6 +16,8 @@ export interface RequestContext {
   /** Columns named in the audit entry when the request is refused. */
   columns?: string[];
   fingerprint?: string;
+  /** A public route (/healthz): its answers decide nothing about anyone, so they are not audited. */
+  public?: boolean;
   /** Set once the request's audit entry has been written. */
   audited?: boolean;
   /** The id of that entry, so a failure after it (a write whose commit fails) can be recorded against it. */

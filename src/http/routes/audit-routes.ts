@@ -2,7 +2,7 @@
 // NDJSON, streamed), /v1/audit/summary and /v1/audit/verify. Who may read the log is decided by the
 // policy layer (the read_audit rule on the Audit subject); every read of the log is itself audited,
 // and committed before the answer starts.
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
@@ -15,6 +15,7 @@ import { AUDIT_SUBJECT, grantOfRule } from '../../policy/build-ability';
 import { recordOutcome } from '../audit-request';
 import { onlyParams } from '../only-params';
 import { ctx } from '../request-context';
+import { router } from '../router';
 
 export const MAX_PAGE = 1000;
 
@@ -51,7 +52,7 @@ async function guarded<T>(deps: AppDeps, work: () => Promise<T>): Promise<T> {
 }
 
 export function auditRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
   const db = () => deps.state.knex;
 
   r.get('/v1/audit', async (req, res) => {

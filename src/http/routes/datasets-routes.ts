@@ -1,5 +1,5 @@
 // GET /v1/me, GET /v1/datasets and GET /v1/datasets/:domain/:dataset: what the caller may see and do.
-import { Router, type Response } from 'express';
+import type { Response, Router } from 'express';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
 import { datasetActions, visibleColumns } from '../../policy/decide-columns';
@@ -7,6 +7,7 @@ import type { DatasetInfo } from '../../policy/load-policies';
 import type { AppAbility } from '../../policy/build-ability';
 import { recordOutcome } from '../audit-request';
 import { ctx } from '../request-context';
+import { router } from '../router';
 
 export function describeDataset(ability: AppAbility, ds: DatasetInfo) {
   return {
@@ -33,7 +34,7 @@ export function findDataset(deps: AppDeps, res: Response, domain: string, datase
 }
 
 export function datasetsRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
 
   r.get('/v1/me', async (req, res) => {
     const c = ctx(res);

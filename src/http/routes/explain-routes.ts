@@ -1,7 +1,7 @@
 // GET /v1/explain?subject=&action=&domain=&dataset=&columns=: the decision the gateway would take for
 // that subject now, through the request path's own decision code (query/explain-decision.ts), with
 // the grants and rules behind it. Admins for any domain, stewards for their own.
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
@@ -11,6 +11,7 @@ import { explainDecision, withSuspension } from '../../query/explain-decision';
 import { recordOutcome } from '../audit-request';
 import { onlyParams } from '../only-params';
 import { ctx } from '../request-context';
+import { router } from '../router';
 
 const ExplainQuery = z.strictObject({
   subject: z.string().min(1).max(255),
@@ -21,7 +22,7 @@ const ExplainQuery = z.strictObject({
 });
 
 export function explainRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
 
   r.get('/v1/explain', async (req, res) => {
     const c = ctx(res);

@@ -1,7 +1,7 @@
 // POST /v1/grants, GET /v1/grants, DELETE /v1/grants/:id, POST /v1/grants/:id/renew. Who may manage
 // which grants is decided by the policy layer (CASL rules on the Grant subject); the rules every change
 // obeys (expiry bound, last admin) live in grants/grant-changes.ts; each change commits with its audit entry.
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
@@ -14,6 +14,7 @@ import { changeWithAudit } from '../change-with-audit';
 import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
 import { onlyParams } from '../only-params';
+import { router } from '../router';
 
 const NewGrantBody = z.strictObject({
   subject: z.string().min(1).max(255),
@@ -35,7 +36,7 @@ const ListQuery = z.strictObject({
 });
 
 export function grantsRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
 
   r.post('/v1/grants', async (req, res) => {
     const c = ctx(res);

@@ -2,7 +2,7 @@
 // their limits, current usage and active pauses; resuming a writer the anomaly breaker paused.
 // Who may see and resume is decided by the policy layer (view_guardrails / resume_writer per domain).
 import { subject as asSubject } from '@casl/ability';
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { GatewayError, fail } from '../../errors';
@@ -12,6 +12,7 @@ import { auditEntry, recordOutcome } from '../audit-request';
 import { onlyParams } from '../only-params';
 import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
+import { router } from '../router';
 
 const ResumeBody = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required').max(1000) });
 
@@ -28,7 +29,7 @@ function describeLimits(g: DatasetGuardrails | RoleGuardrails) {
 }
 
 export function guardrailsRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
 
   r.get('/v1/guardrails', async (req, res) => {
     const c = ctx(res);

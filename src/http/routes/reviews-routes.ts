@@ -1,7 +1,7 @@
 // GET /v1/reviews/grants?unusedFor=30d&expiringWithin=14d: grants that look broader than needed;
 // POST /v1/reviews/grants/apply { grantIds, reason }: revokes them all in one audited step (all or
 // nothing). Admins see every grant, stewards those they may revoke (their own domain).
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
@@ -16,6 +16,7 @@ import { changeWithAudit } from '../change-with-audit';
 import { onlyParams } from '../only-params';
 import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
+import { router } from '../router';
 
 const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'a duration such as 30d, 12h or 3600 (seconds)').transform((v) => parseDuration(v)!);
 const ReviewQuery = z.strictObject({ unusedFor: duration.optional(), expiringWithin: duration.optional(), domain: z.string().min(1).optional() });
@@ -28,7 +29,7 @@ const DEFAULT_UNUSED_MS = 30 * 86_400_000;
 const DEFAULT_EXPIRING_MS = 14 * 86_400_000;
 
 export function reviewsRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
 
   r.get('/v1/reviews/grants', async (req, res) => {
     const c = ctx(res);

@@ -2,7 +2,7 @@
 // issuedBefore (every token of a subject issued before an instant: the lost laptop). Admins only
 // (it takes away a subject's access everywhere). Effective on the next request on every process: the
 // revocations version counter is bumped in the same transaction. Pruned once the tokens have expired.
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { CLOCK_TOLERANCE_S } from '../../auth/verify-token';
@@ -13,6 +13,7 @@ import { changeWithAudit } from '../change-with-audit';
 import { onlyParams } from '../only-params';
 import { parseBody } from '../parse-body';
 import { ctx, type RequestContext } from '../request-context';
+import { router } from '../router';
 
 const reason = z.string().trim().min(1, 'a reason is required').max(1000);
 const RevokeBody = z.union([
@@ -21,7 +22,7 @@ const RevokeBody = z.union([
 ]);
 
 export function revocationsRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
 
   const requireAdmin = (c: RequestContext) => {
     if (!mayManageEverything(c.access!.ability, deps.policies)) throw fail('forbidden', 'only an admin may revoke tokens or list revocations', { missing: 'revoke every role on every domain (admin)' });

@@ -2,7 +2,7 @@
 // http (parse) -> policy + query (plan) -> stores (run) -> audit (record, before the answer) -> http.
 // Writes also pass their guardrails (guard-write.ts); POST takes ?on_conflict= (upsert), ?dry_run=
 // and an Idempotency-Key header.
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
 import { checkChange, checkValues } from '../../guardrails/check-batch';
@@ -21,9 +21,10 @@ import { parseBody } from '../parse-body';
 import { parseQuery } from '../parse-query';
 import { ctx } from '../request-context';
 import { findDataset } from './datasets-routes';
+import { router } from '../router';
 
 export function rowsRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
   const storeOf = (name: string) => deps.stores.get(name)!;
   /** Records an allowed data access, naming the grants that allowed it. */
   const granted = (req: Request, res: Response, what: string, plan: { grantIds: string[] }, o: { status: number; columns: string[]; rowCount: number | null; details?: Record<string, unknown> }) =>

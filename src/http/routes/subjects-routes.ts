@@ -1,7 +1,7 @@
 // POST /v1/subjects/:sub/suspend and /resume: incident response. A suspended subject is refused with
 // 401 subject_suspended on the next request on every process; its grants are kept but inactive, and
 // come back as they were on resume. Admins only; each change is audited with its reason.
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
@@ -10,11 +10,12 @@ import { mayManageEverything } from '../../policy/grant-decisions';
 import { changeWithAudit } from '../change-with-audit';
 import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
+import { router } from '../router';
 
 const ReasonBody = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required').max(1000) });
 
 export function subjectsRoutes(deps: AppDeps): Router {
-  const r = Router();
+  const r = router();
 
   for (const verb of ['suspend', 'resume'] as const) {
     r.post(`/v1/subjects/:sub/${verb}`, async (req, res) => {
