@@ -5,6 +5,7 @@ import { authenticate } from './http/authenticate';
 import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
+import { auditGuard } from './http/audit-guard';
 import { limitQuery, parseQueryString } from './http/limit-query';
 import { ROUTING } from './http/router';
 import { datasetsRoutes } from './http/routes/datasets-routes';
@@ -28,6 +29,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('strict routing', ROUTING.strict);
   app.set('query parser', parseQueryString);
   app.use(requestContext);
+  app.use(auditGuard(deps));
   // The only public route; every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   app.use(healthRoutes(deps));

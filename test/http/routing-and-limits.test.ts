@@ -54,6 +54,18 @@ describe.each(BACKENDS)('routing and query limits on $name', ({ pg }) => {
     expect(await entryOf(id)).toMatchObject({ subject: 'alice', decision: 'deny', status: 404 });
   });
 
+  it('audits even the answers Express makes by itself (OPTIONS)', async () => {
+    const id = rid();
+    const r = await gw.http().options('/v1/datasets/sales/orders/rows').set(alice).set('X-Request-Id', id);
+    expect(r.status).toBeLessThan(500);
+    let e;
+    for (let i = 0; i < 50 && !e; i++) {
+      e = await entryOf(id);
+      if (!e) await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(e).toMatchObject({ subject: 'alice', status: r.status });
+  });
+
   it('does not audit /healthz', async () => {
     const id = rid();
     expect((await gw.http().get('/healthz').set('X-Request-Id', id)).status).toBe(200);

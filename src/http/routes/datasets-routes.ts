@@ -26,10 +26,13 @@ export function describeDataset(ability: AppAbility, ds: DatasetInfo) {
   };
 }
 
+/** A name from the URL, echoed only when it could be a catalog name: never long or odd attacker text. */
+const echo = (name: string) => (/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : '(a name that is not in the catalog)');
+
 export function findDataset(deps: AppDeps, res: Response, domain: string, dataset: string): DatasetInfo {
   const ds = deps.policies.datasets.get(`${domain}.${dataset}`);
-  ctx(res).resource = `${domain}.${dataset}`;
-  if (!ds) throw fail('dataset_not_found', `no dataset ${domain}.${dataset}`);
+  if (!ds) throw fail('dataset_not_found', `no dataset ${echo(domain)}.${echo(dataset)}`);
+  ctx(res).resource = ds.key;
   return ds;
 }
 
