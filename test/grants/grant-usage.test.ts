@@ -8,7 +8,7 @@ const lastUsed = async (gw: TestGateway, subject: string) =>
 describe.each(BACKENDS)('grant usage on $name', ({ pg }) => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ pg, env: { MESHGUARD_USAGE_FLUSH_MS: '300' } });
+    gw = await startTestGateway({ pg, env: { MESHGUARD_USAGE_FLUSH_MS: '2000' } });
   });
   afterAll(() => gw.close());
 
@@ -17,7 +17,7 @@ describe.each(BACKENDS)('grant usage on $name', ({ pg }) => {
     const t = bearer(gw.token('alice'));
     for (let i = 0; i < 5; i++) expect((await gw.http().get('/v1/datasets/sales/orders/rows?limit=1').set(t)).status).toBe(200);
     expect((await lastUsed(gw, 'alice')).last_used_at).toBeNull();
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 3000));
     const after = await lastUsed(gw, 'alice');
     expect(Number(after.last_used_at)).toBeGreaterThan(Date.now() - 10_000);
     expect(after.last_write_at).toBeNull();
