@@ -13,7 +13,7 @@ export interface Grant {
   revokedAt: string | null;
   revokedBy: string | null;
   revokeReason: string | null;
-  /** The last request the grant authorised, and the last write (insert, update) among them. */
+  /** The last request the grant authorised, and the last write (insert, update, upsert; no dry run) among them. */
   lastUsedAt: string | null;
   lastWriteAt: string | null;
 }

@@ -3,9 +3,16 @@
 // every few seconds (MESHGUARD_USAGE_FLUSH_MS) and at close; losing a few seconds of usage on a
 // crash only makes a grant look slightly less recently used.
 import type pino from 'pino';
+import type { AuditInput } from '../audit/audit-entry';
 import type { GrantStore } from './grant-store';
 
-const WRITE_ACTIONS = new Set(['insert', 'update']);
+/** The audit actions of data writes (http/routes/rows-routes.ts): POST is insert or upsert, PATCH update. */
+export const WRITE_ACTIONS: ReadonlySet<string> = new Set(['insert', 'upsert', 'update']);
+
+/** Did this allowed entry change data? A dry run is audited under its action but writes nothing. */
+export function isWrite(entry: Pick<AuditInput, 'action' | 'details'>): boolean {
+  return WRITE_ACTIONS.has(entry.action) && entry.details?.dryRun !== true;
+}
 
 export class GrantUsage {
   private pending = new Map<string, { usedAt: number; writeAt: number | null }>();
@@ -18,10 +25,10 @@ export class GrantUsage {
     private readonly logger: pino.Logger,
   ) {}
 
-  /** Notes that `grantIds` authorised `action` at `at`. Cheap: memory only. */
-  touch(grantIds: readonly string[], action: string, at: Date): void {
-    const t = at.getTime();
-    const write = WRITE_ACTIONS.has(action);
+  /** Notes that `grantIds` authorised the audited `entry` (a write, or not). Cheap: memory only. */
+  touch(grantIds: readonly string[], entry: Pick<AuditInput, 'action' | 'details' | 'ts'>): void {
+    const t = entry.ts.getTime();
+    const write = isWrite(entry);
     for (const id of grantIds) {
       const u = this.pending.get(id) ?? { usedAt: 0, writeAt: null };
       u.usedAt = Math.max(u.usedAt, t);

@@ -1,6 +1,7 @@
 // Access review findings for one grant, a pure function of the grant, its role and now: unused for the
 // period asked, expiring soon, or broader than its use (a role that may write, used only for reads).
 import type { RoleInfo } from '../policy/load-policies';
+import { DATA_ACTIONS } from '../policy/policy-schema';
 import type { Grant } from './grant-types';
 
 export type Finding = 'unused' | 'expiring_soon' | 'broader_than_use';
@@ -12,7 +13,8 @@ export interface ReviewItem {
   notes: string[];
 }
 
-const WRITES = ['insert', 'update'];
+/** The role actions that write (an upsert needs insert and update); their use is counted in grant-usage.ts. */
+const WRITES: readonly string[] = DATA_ACTIONS.filter((a) => a !== 'read');
 
 export function roleMayWrite(role: RoleInfo | undefined): boolean {
   return !!role?.allRules.some((r) => !r.inverted && r.actions.some((a) => WRITES.includes(a)));

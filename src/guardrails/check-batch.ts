@@ -33,13 +33,32 @@ export function checkValues(limits: GuardLimits, rows: readonly Record<string, u
   }
 }
 
-/** The change of one stored row: `before` is the stored value, `after` the value being written. */
+/**
+ * The change of one stored row: `after` holds the values written, `before` the stored values the writer
+ * reads in clear (a column left out is one it does not). A guarded column may not be set to null (that
+ * would step around its limit: 4.2 -> null -> 49), nor changed where its stored value is hidden from the
+ * writer: whether the change is within the limit would tell the value, so that refusal (403) says the
+ * same whatever is stored. A stored null may be set to any value within the column's bounds.
+ */
 export function checkChange(limits: GuardLimits, before: Record<string, unknown>, after: Record<string, unknown>, where: string): void {
   for (const [column, g] of Object.entries(limits.columns)) {
-    if (g.maxChangePct === undefined || !(column in after)) continue;
-    const b = before[column];
+    if (g.maxChangePct === undefined || !Object.hasOwn(after, column)) continue;
     const a = after[column];
-    if (b === null || b === undefined || a === null || a === undefined) continue;
+    if (a === null || a === undefined) {
+      throw fail('guardrail_violation', `${where}: ${column} may not be set to null: it may move at most ${g.maxChangePct} % in one write`, {
+        guardrail: 'maxChangePct',
+        column,
+        limit: g.maxChangePct,
+      });
+    }
+    if (!Object.hasOwn(before, column)) {
+      throw fail('column_denied', `${where}: ${column} may move at most ${g.maxChangePct} % in one write, and you do not read it in clear, so you may not change it`, {
+        column,
+        guardrail: 'maxChangePct',
+      });
+    }
+    const b = before[column];
+    if (b === null || b === undefined) continue;
     const from = Number(b);
     const to = Number(a);
     if (from === to) continue;

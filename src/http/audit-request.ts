@@ -41,7 +41,7 @@ export async function recordOutcome(deps: AppDeps, req: Request, res: Response, 
     const entry = auditEntry(deps, req, res, o);
     ctx(res).auditId = await deps.audit.record(entry);
     // Usage (lastUsedAt) counts only the grants that decided the request, not every grant in force.
-    if (o.decision === 'allow' && o.grantIds?.length) deps.usage.touch(o.grantIds, entry.action, entry.ts);
+    if (o.decision === 'allow' && o.grantIds?.length) deps.usage.touch(o.grantIds, entry);
   } catch (e) {
     deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit append failed: refusing the request');
     throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed');

@@ -1,15 +1,18 @@
 // Batch upserts (?on_conflict=<key>), pure: planUpsert checks and types the rows; classifyUpsert,
 // given the stored rows with the same keys (read inside the write transaction), splits the batch
-// into inserts, updates and unchanged rows, with the same column permissions as insert and PATCH.
+// into inserts, updates and unchanged rows, with the same column permissions as insert and PATCH and
+// the row checks of write-check.ts: a column the writer cannot read in clear always counts as changed.
 import { subject } from '@casl/ability';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import { fail } from '../errors';
 import type { AppAbility } from '../policy/build-ability';
+import { columnVisibility } from '../policy/decide-columns';
 import type { DatasetInfo } from '../policy/load-policies';
 import type { Dialect } from '../state/open-state';
 import { fromStoreValue, toStoreValue } from './coerce-value';
 import { grantsFor, knownColumn, requireColumns, type InsertBody } from './plan-write';
+import { checkRowUpdate, clearValues, storedRow } from './write-check';
 
 export interface UpsertPlan {
   ds: DatasetInfo;
@@ -27,7 +30,10 @@ export interface RowUpdate {
   index: number;
   where: Record<string, Knex.Value>;
   set: Record<string, Knex.Value>;
-  /** Stored values (JSON form) of the row before the write, and the JSON form of what is written. */
+  /**
+   * The stored values (JSON form) the writer reads in clear on the row: a column left out of them is
+   * one the writer may not compare with, and the JSON form of what is written (the changed columns).
+   */
   before: Record<string, unknown>;
   after: Record<string, unknown>;
 }
@@ -55,6 +61,13 @@ export function planUpsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<t
   const may = (action: string, c: string) => ability.can(action, ds.subjectType, c);
   if (!ds.columnNames.some((c) => may('insert', c) || (mode === 'upsert' && may('update', c)))) {
     throw fail('forbidden', `you may not write rows of ${ds.key}`, { missing: `insert ${ds.key}` });
+  }
+  // Which keys are stored would otherwise be an oracle for a key column read masked or not at all.
+  for (const c of mode === 'upsert' ? key : []) {
+    const v = columnVisibility(ability, ds, c);
+    if (v === 'clear') continue;
+    const missing = `read ${ds.key}.${c}${v === 'masked' ? ' unmasked' : ''}`;
+    throw fail(v === 'masked' ? 'column_masked' : 'column_denied', `on_conflict: you do not read ${c} of ${ds.key} in clear, so you may not upsert on it`, { column: c, missing });
   }
   const columns = new Set<string>();
   const seen = new Map<string, number>();
@@ -92,24 +105,33 @@ export function classifyUpsert(ability: AppAbility, plan: UpsertPlan, stored: Ma
       return;
     }
     if (plan.mode === 'insert') throw fail('conflict', `rows[${i}]: a row with the same key already exists; nothing was written`);
-    const before = Object.fromEntries(ds.columnNames.map((c) => [c, fromStoreValue(ds.columns[c].type, existing[c])]));
-    const set: Record<string, Knex.Value> = {};
-    const after: Record<string, unknown> = {};
-    for (const [column, value] of Object.entries(row)) {
-      if (plan.key.includes(column)) continue;
-      const now = fromStoreValue(ds.columns[column].type, value);
-      if (JSON.stringify(now) === JSON.stringify(before[column])) continue;
-      if (column === ds.primaryKey) throw fail('invalid_body', `rows[${i}]: the primary key ${column} cannot be updated`);
-      if (!ds.columns[column].nullable && value === null) throw fail('invalid_value', `rows[${i}]: column ${column} is required`, { column });
-      // As PATCH: the column must be updatable on the stored row.
-      if (!ability.can('update', subject(ds.subjectType, { ...before }), column)) {
-        throw fail('column_denied', `rows[${i}]: you may not update column ${column} of ${ds.key}${ability.can('update', ds.subjectType, column) ? ' on this row' : ''}`, { column });
-      }
-      set[column] = value;
-      after[column] = now;
+    // First what does not depend on the stored row, then the row's own rules (before and after the
+    // write), and only then a comparison, of the values the writer reads in clear on it.
+    const columns = Object.keys(row).filter((c) => !plan.key.includes(c) && c !== ds.primaryKey);
+    for (const column of columns) {
+      if (!ability.can('update', ds.subjectType, column)) throw fail('column_denied', `rows[${i}]: you may not update column ${column} of ${ds.key}`, { column });
+      if (!ds.columns[column].nullable && row[column] === null) throw fail('invalid_value', `rows[${i}]: column ${column} is required`, { column });
     }
-    if (Object.keys(set).length === 0) changes.unchanged += 1;
-    else changes.updates.push({ index: i, where: Object.fromEntries(plan.key.map((c) => [c, row[c]])), set, before, after });
+    const before = storedRow(ds, existing);
+    const values = Object.fromEntries(Object.keys(row).map((c) => [c, fromStoreValue(ds.columns[c].type, row[c])]));
+    checkRowUpdate(ability, ds, before, values, columns, `rows[${i}]`);
+    const clear = clearValues(ability, ds, before);
+    const same = (c: string) => Object.hasOwn(clear, c) && JSON.stringify(values[c]) === JSON.stringify(clear[c]);
+    // Given on a unique-key conflict, the primary key must be the stored one.
+    if (Object.hasOwn(row, ds.primaryKey) && !plan.key.includes(ds.primaryKey) && !same(ds.primaryKey)) {
+      throw fail('invalid_body', `rows[${i}]: the primary key ${ds.primaryKey} cannot be updated`);
+    }
+    const changed = columns.filter((c) => !same(c));
+    if (changed.length === 0) changes.unchanged += 1;
+    else {
+      changes.updates.push({
+        index: i,
+        where: Object.fromEntries(plan.key.map((c) => [c, row[c]])),
+        set: Object.fromEntries(changed.map((c) => [c, row[c]])),
+        before: clear,
+        after: Object.fromEntries(changed.map((c) => [c, values[c]])),
+      });
+    }
   });
   return changes;
 }

@@ -32,6 +32,8 @@ export interface UpdatePlan {
   columns: string[];
   fingerprint: string;
   grantIds: string[];
+  /** An update rule for the written columns has row conditions: each row is checked as it will be after the write. */
+  rowScoped: boolean;
 }
 
 export function requireAction(ability: AppAbility, ds: DatasetInfo, action: 'insert' | 'update'): void {
@@ -97,7 +99,8 @@ export function planUpdate(
     set[column] = toStoreValue(column, def.type, value, dialect);
   }
   const columns = Object.keys(set);
-  // Only rows on which every written column may be updated.
+  // Only rows on which every written column may be updated (as stored; after the write: write-check.ts).
   const where = and([...columns.map((c) => rulePredicate(ability, 'update', ds, dialect, c)), ...filters.map((f) => filterToSql(f, ds, dialect))]);
-  return { ds, set, where, columns, fingerprint: fingerprintOf({ filters, order: [] }, columns), grantIds: grantsFor(ability, ['update'], ds, columns) };
+  const rowScoped = columns.some((c) => ability.rulesFor('update', ds.subjectType, c).some((r) => r.conditions !== undefined));
+  return { ds, set, where, columns, fingerprint: fingerprintOf({ filters, order: [] }, columns), grantIds: grantsFor(ability, ['update'], ds, columns), rowScoped };
 }

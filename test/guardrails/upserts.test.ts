@@ -1,8 +1,6 @@
 // Batch upserts (?on_conflict=), dry runs and the static guardrails (rows per request, value bounds,
 // change per update, quotas, role limits) on the real app, on every backend: refused whole, nothing written.
-import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
+import { editPolicy } from '../helpers/policy-copy';
 import { BACKENDS, TestClock, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const BIDS = '/v1/datasets/marketing/bids/rows';
@@ -14,14 +12,6 @@ const bid = (id: number, value: unknown, extra: Record<string, unknown> = {}) =>
   updated_at: '2026-11-01T00:00:00Z',
   ...extra,
 });
-
-/** Edits a copy of a policy file before the gateway starts. */
-export function editPolicy(dir: string, file: string, change: (doc: any) => void): void {
-  const p = path.join(dir, file);
-  const doc = YAML.parse(fs.readFileSync(p, 'utf8'));
-  change(doc);
-  fs.writeFileSync(p, YAML.stringify(doc));
-}
 
 describe.each(BACKENDS)('upserts and guardrails on $name', ({ pg }) => {
   let gw: TestGateway;

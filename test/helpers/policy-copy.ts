@@ -16,6 +16,14 @@ export interface PolicyCopy {
   loadError(): string;
 }
 
+/** Parses `file` (relative to `dir`), lets `change` edit the document, writes it back. */
+export function editPolicy(dir: string, file: string, change: (doc: any) => void): void {
+  const p = path.join(dir, file);
+  const doc = YAML.parse(fs.readFileSync(p, 'utf8'));
+  change(doc);
+  fs.writeFileSync(p, YAML.stringify(doc));
+}
+
 /** Call inside a describe block: registers beforeEach/afterEach that make and remove the copy. */
 export function usePolicyCopy(prefix = 'mg-pol-'): PolicyCopy {
   let dir = '';
@@ -29,10 +37,7 @@ export function usePolicyCopy(prefix = 'mg-pol-'): PolicyCopy {
       return dir;
     },
     edit(file, change) {
-      const p = path.join(dir, file);
-      const doc = YAML.parse(fs.readFileSync(p, 'utf8'));
-      change(doc);
-      fs.writeFileSync(p, YAML.stringify(doc));
+      editPolicy(dir, file, change);
     },
     loadError() {
       try {

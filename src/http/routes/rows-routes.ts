@@ -10,6 +10,7 @@ import { fromStoreValue } from '../../query/coerce-value';
 import { planRead } from '../../query/plan-read';
 import { classifyUpsert, parseConflictTarget, planUpsert } from '../../query/plan-upsert';
 import { InsertBody, UpdateBody, planInsert, planUpdate } from '../../query/plan-write';
+import { checkRowUpdate, clearValues, storedRow } from '../../query/write-check';
 import { openRead } from '../../stores/execute-read';
 import { executeInsert, executeUpdate, executeUpsert } from '../../stores/execute-write';
 import { recordOutcome } from '../audit-request';
@@ -111,19 +112,26 @@ export function rowsRoutes(deps: AppDeps): Router {
       const guard = guardWrite(deps, req, res, ds, plan.grantIds);
       // The values PATCH writes, in JSON form, as the guardrails see them.
       const after = Object.fromEntries(Object.entries(plan.set).map(([col, v]) => [col, fromStoreValue(ds.columns[col].type, v)]));
-      const guardedColumns = Object.keys(guard.limits.columns);
-      const inspect = guard.guarded
-        ? {
-            columns: guardedColumns,
-            check: async (stored: Record<string, unknown>[]) => {
-              for (const row of stored) {
-                const before = Object.fromEntries(guardedColumns.map((col) => [col, fromStoreValue(ds.columns[col].type, row[col])]));
-                checkChange(guard.limits, before, after, `row ${ds.primaryKey}=${String(row[ds.primaryKey])}`);
-              }
-              await guard.admit(stored.map(() => after), false);
-            },
-          }
-        : undefined;
+      const ability = c.access!.ability;
+      const pk = ds.primaryKey;
+      // The stored rows the update changes, read (locked on PostgreSQL) inside its transaction: each
+      // must stay inside the writer's rules after the write, and the guardrails compare with them.
+      const inspect =
+        guard.guarded || plan.rowScoped
+          ? {
+              columns: ds.columnNames,
+              check: async (stored: Record<string, unknown>[]) => {
+                for (const row of stored) {
+                  const before = storedRow(ds, row);
+                  checkRowUpdate(ability, ds, before, after, plan.columns, 'set');
+                  if (!guard.guarded) continue;
+                  const clear = clearValues(ability, ds, before);
+                  checkChange(guard.limits, clear, after, Object.hasOwn(clear, pk) ? `row ${pk}=${String(clear[pk])}` : 'a row');
+                }
+                if (guard.guarded) await guard.admit(stored.map(() => after), false);
+              },
+            }
+          : undefined;
       try {
         await guard.refuseIfPaused();
         if (guard.guarded) checkValues(guard.limits, [after], () => 'set');
