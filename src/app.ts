@@ -2,6 +2,7 @@
 import express from 'express';
 import type { AppDeps } from './app-deps';
 import { authenticate } from './http/authenticate';
+import { limitReads } from './http/limit-reads';
 import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
@@ -25,6 +26,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(requestContext);
   app.use(healthRoutes(deps));
   app.use('/v1', authenticate(deps));
+  app.use('/v1', limitReads(deps));
   app.use(express.json({ limit: MAX_BODY, strict: true }));
   app.use(datasetsRoutes(deps));
   app.use(rowsRoutes(deps));

@@ -47,6 +47,18 @@ const EnvSchema = z.object({
       return ms;
     }),
   MESHGUARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  // rate limits (issue 10): failed authentications per client address per minute; 0 or off: no limit.
+  MESHGUARD_AUTH_FAILURES_PER_MINUTE: z
+    .string()
+    .default('60')
+    .transform((v, c) => {
+      const n = v === 'off' ? 0 : Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 1_000_000) {
+        c.addIssue({ code: 'custom', message: 'must be a whole number of failures per minute (0 or off: no limit)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 export interface Config {
@@ -72,6 +84,8 @@ export interface Config {
   tokenMaxAgeMs: number;
   /** How often grant usage (lastUsedAt) is written to the state store, in ms. */
   usageFlushMs: number;
+  /** Failed authentications per client address per minute before refusals are coalesced (429); 0: no limit. */
+  authFailuresPerMinute: number;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -115,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     alerts: { webhookUrl: e.MESHGUARD_ALERT_WEBHOOK_URL, retries: e.MESHGUARD_ALERT_RETRIES, backoffMs: e.MESHGUARD_ALERT_BACKOFF_MS },
     tokenMaxAgeMs: e.MESHGUARD_TOKEN_MAX_AGE,
     usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
+    authFailuresPerMinute: e.MESHGUARD_AUTH_FAILURES_PER_MINUTE,
     secretFromEnv: (name) => snapshot[name],
   };
 }
