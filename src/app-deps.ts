@@ -2,6 +2,7 @@
 import type pino from 'pino';
 import type { AuditLog } from './audit/audit-log';
 import type { SigningKey } from './audit/signing-key';
+import type { FailureLimiter } from './auth/failure-limiter';
 import type { VerifyKey } from './auth/load-key';
 import type { Clock } from './clock';
 import type { Config } from './config';
@@ -33,4 +34,6 @@ export interface AppDeps {
   logger: pino.Logger;
   /** guardrails (issue 5): write guardrails state, idempotency keys, alerts. */
   guard: Guardrails;
+  /** rate limits (issue 10): failed authentications per client address, coalesced past the limit. */
+  authFailures: FailureLimiter;
 }

@@ -2,6 +2,7 @@
 import express from 'express';
 import type { AppDeps } from './app-deps';
 import { authenticate } from './http/authenticate';
+import { limitReads } from './http/limit-reads';
 import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
@@ -35,6 +36,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(deps));
   app.use(authenticate(deps));
   app.use(limitQuery);
+  app.use(limitReads(deps));
   app.use(express.json({ limit: MAX_BODY, strict: true }));
   app.use(datasetsRoutes(deps));
   app.use(rowsRoutes(deps));

@@ -52,6 +52,18 @@ const EnvSchema = z.object({
   MESHGUARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   // hardening (issue 10)
   MESHGUARD_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_RESPONSE_BYTES),
+  // rate limits (issue 10): failed authentications per client address per minute; 0 or off: no limit.
+  MESHGUARD_AUTH_FAILURES_PER_MINUTE: z
+    .string()
+    .default('60')
+    .transform((v, c) => {
+      const n = v === 'off' ? 0 : Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 1_000_000) {
+        c.addIssue({ code: 'custom', message: 'must be a whole number of failures per minute (0 or off: no limit)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 export interface Config {
@@ -79,6 +91,8 @@ export interface Config {
   usageFlushMs: number;
   /** The largest answer the gateway sends, in bytes: a stream that would pass it ends with response_too_large. */
   maxResponseBytes: number;
+  /** Failed authentications per client address per minute before refusals are coalesced (429); 0: no limit. */
+  authFailuresPerMinute: number;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -123,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     tokenMaxAgeMs: e.MESHGUARD_TOKEN_MAX_AGE,
     usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
     maxResponseBytes: e.MESHGUARD_MAX_RESPONSE_BYTES,
+    authFailuresPerMinute: e.MESHGUARD_AUTH_FAILURES_PER_MINUTE,
     secretFromEnv: (name) => snapshot[name],
   };
 }

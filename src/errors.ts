@@ -42,6 +42,8 @@ export const ERRORS = {
   guardrail_violation: { status: 422, title: 'Guardrail refused the write' },
   writer_paused: { status: 423, title: 'Writer paused by the anomaly breaker' },
   rate_limited: { status: 429, title: 'Write quota exceeded' },
+  auth_rate_limited: { status: 429, title: 'Too many failed authentications' },
+  read_rate_limited: { status: 429, title: 'Read rate limit exceeded' },
   // guardrails (issue 5)
   idempotency_in_progress: { status: 409, title: 'A request with this idempotency key is still running' },
   invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },

@@ -7,6 +7,7 @@ import type { AppDeps } from './app-deps';
 import { buildApp } from './app';
 import { AuditLog } from './audit/audit-log';
 import { ensureSigningKey, signHead } from './audit/signing-key';
+import { FailureLimiter } from './auth/failure-limiter';
 import { ensureSecretFile, loadVerifyKey } from './auth/load-key';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
@@ -48,13 +49,21 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     await revocations.prune(clock.now()); // and again with every new revocation
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
     const access = new AccessResolver(state, grants, revocations, policies, clock);
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard };
+    const authFailures = new FailureLimiter({
+      perMinute: config.authFailuresPerMinute,
+      clock,
+      policyVersion: policies.version,
+      record: (entry) => audit.record(entry),
+      onError: (err) => logger.error({ err }, 'audit append of coalesced authentication failures failed'),
+    });
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures };
     return {
       app: buildApp(deps),
       deps,
       async close() {
         await waitForIdlePools([state.knex, ...[...stores.values()].map((s) => s.knex)]);
         await guard.alerts.close();
+        await authFailures.close();
         await audit.close();
         await usage.flush();
         await closeStores(stores);

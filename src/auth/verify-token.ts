@@ -4,7 +4,7 @@
 // and exp - iat may not exceed the configured maximum token age, which bounds how long a revocation
 // must be kept before it is pruned.
 import jwt from 'jsonwebtoken';
-import { fail } from '../errors';
+import { GatewayError, fail, type ErrorCode } from '../errors';
 import type { VerifyKey } from './load-key';
 
 export interface Principal {
@@ -15,6 +15,23 @@ export interface Principal {
 }
 
 export const CLOCK_TOLERANCE_S = 30;
+
+/** The detail of every token refusal: fixed text, never any from the token or from jsonwebtoken's
+ *  messages (which can quote the token), so no answer, header or audit entry carries token text. */
+export const TOKEN_REFUSALS = {
+  missing: 'send a bearer token: Authorization: Bearer <jwt>',
+  scheme: 'the Authorization header must be "Bearer <jwt>"',
+  malformed: 'the token is not a well-formed JWT',
+  algorithm: "the token's algorithm is not allowed",
+  signature: "the token's signature does not verify",
+  claims: "the token's issuer or audience is not accepted",
+  expired: 'the token has expired',
+  notYetValid: 'the token is not valid yet (nbf)',
+  noExp: 'the token has no exp claim',
+  noIat: 'the token has no iat claim (required so that revocations by issue time can be decided)',
+  futureIat: 'the token was issued in the future (iat)',
+  noSub: 'the token has no usable sub claim',
+} as const;
 
 export interface VerifyOptions {
   issuer?: string;
@@ -27,9 +44,14 @@ export function verifyToken(header: string | undefined, key: VerifyKey, opts: Ve
 /** With `withNotBefore`, also the token's nbf claim (for verified-tokens.ts, which re-checks it on reuse). */
 export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions, withNotBefore: true): { principal: Principal; notBefore?: number };
 export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions, withNotBefore?: true): Principal | { principal: Principal; notBefore?: number } {
-  if (!header) throw fail('missing_token', 'send a bearer token: Authorization: Bearer <jwt>');
+  if (!header) throw fail('missing_token', TOKEN_REFUSALS.missing);
   const m = /^Bearer\s+([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(header);
-  if (!m) throw fail('invalid_token', 'the Authorization header must be "Bearer <jwt>"');
+  if (!m) throw fail('invalid_token', TOKEN_REFUSALS.scheme);
+  const alg = headerAlgorithm(m[1]);
+  if (alg === undefined) throw fail('invalid_token', TOKEN_REFUSALS.malformed);
+  // Checked here, before jsonwebtoken (which pins it too), so that `alg: none` without a signature
+  // and algorithm confusion are refused as what they are.
+  if (!(key.algorithms as string[]).includes(alg)) throw fail('invalid_token', TOKEN_REFUSALS.algorithm);
   let payload: jwt.JwtPayload;
   try {
     const decoded = jwt.verify(m[1], key.key, {
@@ -39,21 +61,19 @@ export function verifyToken(header: string | undefined, key: VerifyKey, opts: Ve
       clockTolerance: CLOCK_TOLERANCE_S,
       clockTimestamp: Math.floor(opts.now.getTime() / 1000),
     });
-    if (typeof decoded === 'string') throw new jwt.JsonWebTokenError('payload is not a JSON object');
+    if (typeof decoded === 'string') throw fail('invalid_token', TOKEN_REFUSALS.malformed);
     payload = decoded;
   } catch (e) {
-    if (e instanceof jwt.TokenExpiredError) throw fail('token_expired', 'the token has expired');
-    if (e instanceof jwt.NotBeforeError) throw fail('token_not_yet_valid', 'the token is not valid yet (nbf)');
-    throw fail('invalid_token', `the token was refused: ${(e as Error).message}`);
+    throw fail(...libraryRefusal(e));
   }
-  if (typeof payload.exp !== 'number') throw fail('invalid_token', 'the token has no exp claim');
-  if (typeof payload.iat !== 'number') throw fail('invalid_token', 'the token has no iat claim (required so that revocations by issue time can be decided)');
-  if (payload.iat > opts.now.getTime() / 1000 + CLOCK_TOLERANCE_S) throw fail('invalid_token', 'the token was issued in the future (iat)');
+  if (typeof payload.exp !== 'number') throw fail('invalid_token', TOKEN_REFUSALS.noExp);
+  if (typeof payload.iat !== 'number') throw fail('invalid_token', TOKEN_REFUSALS.noIat);
+  if (payload.iat > opts.now.getTime() / 1000 + CLOCK_TOLERANCE_S) throw fail('invalid_token', TOKEN_REFUSALS.futureIat);
   if (opts.maxAgeMs !== undefined && (payload.exp - payload.iat) * 1000 > opts.maxAgeMs) {
     throw fail('invalid_token', `the token lives longer than the allowed ${opts.maxAgeMs / 1000} s (exp - iat)`);
   }
   if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
-    throw fail('invalid_token', 'the token has no usable sub claim');
+    throw fail('invalid_token', TOKEN_REFUSALS.noSub);
   }
   const principal: Principal = {
     subject: payload.sub,
@@ -62,4 +82,30 @@ export function verifyToken(header: string | undefined, key: VerifyKey, opts: Ve
     expiresAt: payload.exp,
   };
   return withNotBefore ? { principal, notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined } : principal;
+}
+
+/** The `alg` of a compact JWS's header, or undefined when the token is not three segments with a JSON header. */
+function headerAlgorithm(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[0])) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    const alg = header && typeof header === 'object' ? (header as { alg?: unknown }).alg : undefined;
+    return typeof alg === 'string' ? alg : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** jsonwebtoken's failure -> our code and fixed detail. Its messages are compared, never echoed. */
+function libraryRefusal(e: unknown): [ErrorCode, string] {
+  if (e instanceof GatewayError) return [e.code, e.message];
+  if (e instanceof jwt.TokenExpiredError) return ['token_expired', TOKEN_REFUSALS.expired];
+  if (e instanceof jwt.NotBeforeError) return ['token_not_yet_valid', TOKEN_REFUSALS.notYetValid];
+  const message = e instanceof Error ? e.message : '';
+  if (message === 'invalid signature') return ['invalid_token', TOKEN_REFUSALS.signature];
+  if (message === 'invalid algorithm') return ['invalid_token', TOKEN_REFUSALS.algorithm];
+  if (message.startsWith('jwt issuer invalid') || message.startsWith('jwt audience invalid')) return ['invalid_token', TOKEN_REFUSALS.claims];
+  // Anything else (a payload that is not JSON, a claim of the wrong type) is a malformed token.
+  return ['invalid_token', TOKEN_REFUSALS.malformed];
 }

@@ -1,9 +1,12 @@
 // Authentication middleware: verifies the bearer token and loads the subject's grants and ability.
-// It only ever answers 401 (revoked tokens and suspended subjects included); what the subject may do
-// is decided later, by the policy layer.
+// It only ever answers 401 (revoked tokens and suspended subjects included), or 429 to an address
+// past its limit of failed authentications (auth/failure-limiter.ts); what the subject may do is
+// decided later, by the policy layer.
 import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
 import { verifyingKey } from '../auth/load-key';
+import type { Principal } from '../auth/verify-token';
+import type { Access } from '../grants/access-resolver';
 import { cachingVerifier } from '../auth/verified-tokens';
 import { GatewayError, fail } from '../errors';
 import { ctx } from './request-context';
@@ -14,18 +17,41 @@ export function authenticate(deps: AppDeps) {
     audience: deps.config.jwt.audience,
     maxAgeMs: deps.config.tokenMaxAgeMs,
   });
+  const failures = deps.authFailures;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const c = ctx(res);
-    c.action = 'authenticate';
-    c.principal = verify(req.get('authorization'), deps.clock.now());
-    c.action = undefined;
+    const now = deps.clock.now();
+    const ip = req.ip ?? '';
+    const due = failures.flushDue(now.getTime());
+    if (due) await due;
+    // Decided before verifying: a limited address's valid token still passes, its failures do not count.
+    const retryAfterSeconds = failures.overLimit(ip, now.getTime());
     try {
-      c.access = await deps.access.forPrincipal(c.principal);
+      c.action = 'authenticate';
+      c.principal = verify(req.get('authorization'), now);
+      c.action = undefined;
+      c.access = await loadAccess(deps, c.principal);
     } catch (e) {
-      if (e instanceof GatewayError) throw e;
-      deps.logger.error({ err: e }, 'state store read failed');
-      throw fail('store_unavailable', 'the gateway state store did not answer; try again');
+      if (e instanceof GatewayError && e.status === 401) {
+        if (retryAfterSeconds !== undefined) {
+          failures.refused(ip, e.code, now.getTime());
+          c.audited = true; // counted into the address's coalesced audit entry instead
+          throw fail('auth_rate_limited', 'too many failed authentications from this address; try again later', { retryAfterSeconds });
+        }
+        failures.failed(ip, now.getTime());
+      }
+      throw e;
     }
     next();
   };
+}
+
+async function loadAccess(deps: AppDeps, principal: Principal): Promise<Access> {
+  try {
+    return await deps.access.forPrincipal(principal);
+  } catch (e) {
+    if (e instanceof GatewayError) throw e;
+    deps.logger.error({ err: e }, 'state store read failed');
+    throw fail('store_unavailable', 'the gateway state store did not answer; try again', {}, e);
+  }
 }

@@ -2,7 +2,7 @@
 // Refusals are audited here (fail closed); unknown errors become a 500 carrying only the request id.
 import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
-import { GatewayError, fail } from '../errors';
+import { GatewayError, fail, type ErrorCode } from '../errors';
 import { recordOutcome } from './audit-request';
 import { ctx } from './request-context';
 
@@ -24,10 +24,19 @@ export function toGatewayError(err: unknown): GatewayError | undefined {
   return undefined;
 }
 
+/** WWW-Authenticate's error_description per code: fixed ASCII, never the detail (which could name a subject). */
+const CHALLENGES: Partial<Record<ErrorCode, string>> = {
+  invalid_token: 'the token is invalid',
+  token_expired: 'the token has expired',
+  token_not_yet_valid: 'the token is not valid yet',
+  token_revoked: 'the token has been revoked',
+  subject_suspended: 'the subject is suspended',
+};
+
 export function sendProblem(res: Response, err: GatewayError, instance: string): void {
   if (err.code === 'missing_token') res.setHeader('WWW-Authenticate', 'Bearer realm="meshguard"');
   else if (err.status === 401) {
-    res.setHeader('WWW-Authenticate', `Bearer realm="meshguard", error="invalid_token", error_description="${err.message.replace(/["\\]/g, "'")}"`);
+    res.setHeader('WWW-Authenticate', `Bearer realm="meshguard", error="invalid_token", error_description="${CHALLENGES[err.code] ?? 'authentication failed'}"`);
   }
   // A refusal that knows when to come back (a write quota) says so the way HTTP clients read it.
   const retryAfter = err.extra.retryAfterSeconds;

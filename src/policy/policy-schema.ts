@@ -151,6 +151,8 @@ const RoleSchema = z.strictObject({
   inherits: z.array(ident).optional(),
   rules: z.array(RuleSchema).default([]),
   guardrails: RoleGuardrailsSchema.optional(),
+  /** rate limits (issue 10): the most GET requests under /v1 a subject holding this role may make per window. */
+  readRateLimit: z.strictObject({ requests: z.number().int().min(1), per: Duration }).optional(),
 });
 
 export const RolesFileSchema = z.strictObject({ roles: z.record(ident, RoleSchema) });

@@ -10,12 +10,18 @@ const ROWS = '/v1/datasets/sales/orders/rows?limit=1';
 const now = () => Math.floor(Date.now() / 1000);
 const b64u = (x: object) => Buffer.from(JSON.stringify(x)).toString('base64url');
 
-function expect401(r: { status: number; headers: Record<string, string>; body: { code?: string } }, code: string): void {
+function expect401(r: { status: number; headers: Record<string, string>; body: { code?: string; detail?: string } }, code: string, detail?: string): void {
   expect(r.status).toBe(401);
   expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
   expect(r.headers['www-authenticate']).toMatch(/^Bearer /);
   expect(r.body.code).toBe(code);
+  if (detail !== undefined) expect(r.body.detail).toBe(detail);
 }
+
+// The fixed details verify-token.ts answers with, so a test can tell which check refused a token.
+const ALGORITHM_REFUSED = "the token's algorithm is not allowed";
+const SIGNATURE_REFUSED = "the token's signature does not verify";
+const MALFORMED = 'the token is not a well-formed JWT';
 
 describe('HS256 deployment', () => {
   let gw: TestGateway;
@@ -44,19 +50,30 @@ describe('HS256 deployment', () => {
     expect(r.headers['www-authenticate']).toMatch(/error="invalid_token"/);
   });
 
-  it('refuses a token signed with another secret', async () => {
-    const t = jwt.sign({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' }, 'x'.repeat(64));
-    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token');
+  it('refuses a token signed with another secret, for its signature', async () => {
+    const t = jwt.sign({ sub: 'alice', iat: now(), exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' }, 'x'.repeat(64));
+    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token', SIGNATURE_REFUSED);
   });
 
-  it('refuses alg none', async () => {
-    const t = `${b64u({ alg: 'none', typ: 'JWT' })}.${b64u({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' })}.`;
-    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token');
+  // Every claim the gateway requires is present (iat included), so only the algorithm can refuse these.
+  it('refuses alg none, for its algorithm', async () => {
+    const t = `${b64u({ alg: 'none', typ: 'JWT' })}.${b64u({ sub: 'alice', iat: now(), exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' })}.`;
+    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token', ALGORITHM_REFUSED);
   });
 
   it('refuses HS512 even with the right secret (algorithm pinned)', async () => {
-    const t = jwt.sign({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' }, gw.secret, { algorithm: 'HS512' });
-    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token');
+    const t = jwt.sign({ sub: 'alice', iat: now(), exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' }, gw.secret, { algorithm: 'HS512' });
+    expect401(await gw.http().get(ROWS).set(bearer(t)), 'invalid_token', ALGORITHM_REFUSED);
+  });
+
+  // Issue 10 finding 6: the payload decodes to `x\r\nSet-Cookie: a=b`; the JSON parser's message quoted it
+  // into WWW-Authenticate, Node refused the header, and the answer was a 500 with a stack trace.
+  it('refuses a token whose payload is not JSON with a 401 and fixed text, never a 500', async () => {
+    const t = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eA0KU2V0LUNvb2tpZTogYT1i.sig';
+    const r = await gw.http().get(ROWS).set(bearer(t));
+    expect401(r, 'invalid_token', MALFORMED);
+    expect(r.headers['www-authenticate']).toBe('Bearer realm="meshguard", error="invalid_token", error_description="the token is invalid"');
+    expect(r.headers['set-cookie']).toBeUndefined();
   });
 
   it('refuses an expired token, but honours 30 s of clock tolerance', async () => {
@@ -112,7 +129,7 @@ describe.each([
   });
   afterAll(() => gw.close());
 
-  const claims = () => ({ sub: 'alice', exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' });
+  const claims = () => ({ sub: 'alice', iat: now(), exp: now() + 60, iss: 'meshguard-tests', aud: 'meshguard' });
 
   it('accepts a token signed with the private key', async () => {
     const t = jwt.sign(claims(), privateKey, { algorithm: alg });
@@ -123,7 +140,7 @@ describe.each([
     const h = b64u({ alg: 'HS256', typ: 'JWT' });
     const p = b64u(claims());
     const sig = crypto.createHmac('sha256', publicPem).update(`${h}.${p}`).digest('base64url');
-    expect401(await gw.http().get(ROWS).set(bearer(`${h}.${p}.${sig}`)), 'invalid_token');
+    expect401(await gw.http().get(ROWS).set(bearer(`${h}.${p}.${sig}`)), 'invalid_token', ALGORITHM_REFUSED);
   });
 });
 
