@@ -1,8 +1,8 @@
 // Failed authentications per client address (issue 10, finding 12): bad tokens are not free.
 // An address may fail `perMinute` times in a window of a minute, each failure audited on its own by
 // the problem handler, as any refusal. Past that, until the window ends, a request from it whose
-// authentication fails is refused with 429 (Retry-After) and not audited one by one: the refusals
-// are counted and written as one coalesced entry per address and window (with their count and
+// authentication fails is refused with 429 (Retry-After); the first such refusal is audited on its
+// own, the later ones are not audited one by one: they are counted and written as one coalesced entry per address and window (with their count and
 // codes) when the window ends, when the address is evicted from the bounded table, or at close.
 // A valid token from a limited address still passes: the check that refuses is the verification.
 import crypto from 'node:crypto';
@@ -16,6 +16,8 @@ export const MAX_ADDRESSES = 10_000;
 
 interface Failures extends Window {
   failures: number;
+  /** The window's first refusal was audited on its own (durably, before its answer). */
+  announced: boolean;
   refused: number;
   codes: Record<string, number>;
 }
@@ -64,12 +66,21 @@ export class FailureLimiter {
     this.table.open(ip, now, open).failures++;
   }
 
-  /** A failure past the limit: counted into the address's coalesced entry. */
-  refused(ip: string, code: string, now: number): void {
+  /**
+   * A failure past the limit. The window's first one is to be audited on its own (true): the log then
+   * holds, durably, that the address was limited, even if the process dies before the count is
+   * written. Later ones are counted into the address's coalesced entry (false).
+   */
+  refused(ip: string, code: string, now: number): boolean {
     const w = this.table.open(ip, now, open);
+    if (!w.announced) {
+      w.announced = true;
+      return true;
+    }
     w.refused++;
     w.codes[code] = (w.codes[code] ?? 0) + 1;
     this.nextDue = Math.min(this.nextDue, w.until);
+    return false;
   }
 
   /** Writes the coalesced entries due at `now`; undefined (nothing to wait for) in the usual case. */
@@ -108,9 +119,9 @@ export class FailureLimiter {
       status: 429,
       clientIp: ip,
       policyVersion: this.o.policyVersion,
-      details: { coalesced: w.refused, failuresAuditedSeparately: w.failures, codes: w.codes, from: new Date(w.start).toISOString(), until: new Date(w.until).toISOString() },
+      details: { coalesced: w.refused, failuresAuditedSeparately: w.failures + 1, codes: w.codes, from: new Date(w.start).toISOString(), until: new Date(w.until).toISOString() },
     };
   }
 }
 
-const open = (now: number): Failures => ({ start: now, until: now + FAILURE_WINDOW_MS, failures: 0, refused: 0, codes: {} });
+const open = (now: number): Failures => ({ start: now, until: now + FAILURE_WINDOW_MS, failures: 0, announced: false, refused: 0, codes: {} });

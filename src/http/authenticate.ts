@@ -34,8 +34,8 @@ export function authenticate(deps: AppDeps) {
     } catch (e) {
       if (e instanceof GatewayError && e.status === 401) {
         if (retryAfterSeconds !== undefined) {
-          failures.refused(ip, e.code, now.getTime());
-          c.audited = true; // counted into the address's coalesced audit entry instead
+          // The first refusal of the window is audited as usual; later ones count into the coalesced entry.
+          if (!failures.refused(ip, e.code, now.getTime())) c.audited = true;
           throw fail('auth_rate_limited', 'too many failed authentications from this address; try again later', { retryAfterSeconds });
         }
         failures.failed(ip, now.getTime());
