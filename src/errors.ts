@@ -13,6 +13,7 @@ export const ERRORS = {
   filter_required: { status: 400, title: 'A filter is required' },
   constraint_violation: { status: 400, title: 'The store refused the row' },
   invalid_grant: { status: 400, title: 'Invalid grant' },
+  reason_required: { status: 400, title: 'A reason is required' },
   // 401
   missing_token: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'Invalid token' },
