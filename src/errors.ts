@@ -15,6 +15,7 @@ export const ERRORS = {
   invalid_grant: { status: 400, title: 'Invalid grant' },
   response_too_large: { status: 400, title: 'Answer larger than the gateway serves' },
   too_many_parameters: { status: 400, title: 'Too many query parameters' },
+  reason_required: { status: 400, title: 'A reason is required' },
   // 401
   missing_token: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'Invalid token' },

@@ -7,6 +7,7 @@ import pino from 'pino';
 import type { AppDeps } from '../app-deps';
 import type { Config } from '../config';
 import { openGateway } from '../gateway';
+import type { Actor, Change } from '../grants/use-case';
 
 export interface CliSession {
   deps: AppDeps;
@@ -26,10 +27,22 @@ export async function withSession<T>(config: Config, work: (s: CliSession) => Pr
   }
 }
 
+/** The operator as the use cases see it: a full admin on the host, never granting to themselves. */
+export const operatorActor = (s: CliSession): Actor => ({ kind: 'operator', subject: s.operator, user: s.user });
+
+/** Runs a use case (grants/grant-commands.ts, grants/subject-commands.ts) as the operator, committed with its audit entry. */
+export async function cliChange<T>(s: CliSession, work: (actor: Actor, trx: Knex.Transaction) => Promise<Change<T>>): Promise<T> {
+  return s.deps.state.knex.transaction(async (trx) => {
+    const change = await work(operatorActor(s), trx);
+    await auditCli(s, change, trx);
+    return change.result;
+  });
+}
+
 /** Appends the audit entry of an operator's action inside its state transaction (or alone, for reads). */
 export async function auditCli(
   s: CliSession,
-  e: { action: string; resource: string | null; reason: string | null; status: number; details?: Record<string, unknown>; rowCount?: number },
+  e: { action: string; resource: string | null; reason: string | null; status: number; details?: Record<string, unknown>; rowCount?: number; grantIds?: string[] },
   trx?: Knex.Transaction,
 ): Promise<void> {
   const entry = {
@@ -42,6 +55,7 @@ export async function auditCli(
     reason: e.reason,
     status: e.status,
     rowCount: e.rowCount ?? null,
+    grantIds: e.grantIds?.length ? e.grantIds : null,
     policyVersion: s.deps.policies.version,
     details: e.details ?? null,
   };

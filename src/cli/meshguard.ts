@@ -10,6 +10,7 @@ import { grantsVerb } from './grants-verb';
 import { policyCheckVerb } from './policy-check-verb';
 import { renewVerb } from './renew-verb';
 import { revokeVerb } from './revoke-verb';
+import { resumeVerb, revokeTokenVerb, suspendVerb } from './subject-verbs';
 import { tokenVerb } from './token-verb';
 import { auditPruneVerb } from './audit-prune-verb';
 import { auditVerifyVerb } from './audit-verify-verb';
@@ -23,6 +24,9 @@ const VERBS: Record<string, CliVerb> = {
   renew: renewVerb,
   grants: grantsVerb,
   explain: explainVerb,
+  suspend: suspendVerb,
+  resume: resumeVerb,
+  'revoke-token': revokeTokenVerb,
   'policy-check': policyCheckVerb,
 };
 

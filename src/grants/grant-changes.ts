@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { fail } from '../errors';
 import type { Policies, RoleInfo } from '../policy/load-policies';
+import { lookup } from '../policy/lookup-table';
 import type { GrantStore } from './grant-store';
 import type { Grant } from './grant-types';
 import type { RevocationStore } from './revocation-store';
@@ -28,8 +29,9 @@ export function boundedExpiry(role: RoleInfo, expiresAt: string | undefined, now
 
 /** Resolves and validates a new grant's role, domain and expiry. */
 export function planNewGrant(policies: Policies, body: { role: string; domain?: string; expiresAt?: string }, now: Date): { role: RoleInfo; domain: string; expiresAt: Date } {
-  const role = policies.roles[body.role];
-  if (!role) throw fail('invalid_grant', `unknown role ${body.role}; roles are ${Object.keys(policies.roles).join(', ')}`);
+  // A client's name is looked up as an own key only: `constructor` or `__proto__` is an unknown role.
+  const role = lookup(policies.roles, body.role);
+  if (!role) throw fail('invalid_grant', `unknown role ${body.role.length <= 64 ? body.role : '(too long)'}; roles are ${Object.keys(policies.roles).join(', ')}`);
   const domain = body.domain ?? (role.scope === 'global' ? '*' : undefined);
   if (role.scope === 'global' && domain !== '*') throw fail('invalid_grant', `role ${role.name} is global: give domain "*" or none`);
   if (role.scope === 'domain' && (!domain || !policies.domains.includes(domain))) {
@@ -40,7 +42,7 @@ export function planNewGrant(policies: Policies, body: { role: string; domain?: 
 
 /** A renewal's new expiry: within the role's bound from now (a role no longer in the policies cannot be renewed). */
 export function planRenewal(policies: Policies, grant: Grant, expiresAt: string | undefined, now: Date): Date {
-  const role = policies.roles[grant.role];
+  const role = lookup(policies.roles, grant.role);
   if (!role) throw fail('invalid_grant', `role ${grant.role} is no longer in the policies; it cannot be renewed`);
   return boundedExpiry(role, expiresAt, now);
 }

@@ -1,27 +1,26 @@
-// Runs an admin change (grants, revocations, suspensions, reviews) and its audit entry in one state
-// transaction: both commit or neither. The entry carries before/after and the admin's reason.
+// Runs a management use case (grants/grant-commands.ts, grants/subject-commands.ts) for the request's
+// caller, and its audit entry, in one state transaction: both commit or neither. The use case builds
+// the entry's content (before/after, reason, the grants that allowed it); this adds the request's part.
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { AppDeps } from '../app-deps';
 import { GatewayError, fail } from '../errors';
+import type { Actor, Change } from '../grants/use-case';
 import { auditEntry } from './audit-request';
 import { ctx } from './request-context';
 
-export interface ChangeOutcome<T> {
-  result: T;
-  details: Record<string, unknown>;
-  reason: string;
-  resource: string;
-  status: number;
-  /** The grants that allowed the change (the rule that matched), for the audit entry. */
-  grantIds?: string[];
+/** The authenticated caller as the use cases see it. */
+export function actorOf(res: Response): Actor {
+  const c = ctx(res);
+  return { kind: 'subject', subject: c.principal!.subject, ability: c.access!.ability };
 }
 
-export async function changeWithAudit<T>(deps: AppDeps, req: Request, res: Response, work: (trx: Knex.Transaction) => Promise<ChangeOutcome<T>>): Promise<T> {
+export async function changeWithAudit<T>(deps: AppDeps, req: Request, res: Response, work: (actor: Actor, trx: Knex.Transaction) => Promise<Change<T>>): Promise<T> {
+  const actor = actorOf(res);
   try {
     const result = await deps.state.knex.transaction(async (trx) => {
-      const out = await work(trx);
-      await deps.audit.recordIn(trx, auditEntry(deps, req, res, { decision: 'allow', reason: out.reason, status: out.status, resource: out.resource, details: out.details, grantIds: out.grantIds }));
+      const out = await work(actor, trx);
+      await deps.audit.recordIn(trx, auditEntry(deps, req, res, { decision: 'allow', action: out.action, reason: out.reason, status: out.status, resource: out.resource, details: out.details, grantIds: out.grantIds }));
       return out.result;
     });
     ctx(res).audited = true;
@@ -29,6 +28,6 @@ export async function changeWithAudit<T>(deps: AppDeps, req: Request, res: Respo
   } catch (e) {
     if (e instanceof GatewayError) throw e;
     deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'change or its audit entry failed: rolled back');
-    throw fail('audit_unavailable', 'the change and its audit entry could not be committed together; nothing was changed');
+    throw fail('audit_unavailable', 'the change and its audit entry could not be committed together; nothing was changed', {}, e);
   }
 }

@@ -8,6 +8,7 @@ import type { Suspension } from '../grants/revocation-store';
 import { READ_MASKED, type AppAbility, type TaggedRule } from '../policy/build-ability';
 import { columnVisibility } from '../policy/decide-columns';
 import type { DatasetInfo, Policies } from '../policy/load-policies';
+import { lookup } from '../policy/lookup-table';
 import type { DataAction } from '../policy/policy-schema';
 import type { Dialect } from '../state/open-state';
 import { planRead } from './plan-read';
@@ -37,13 +38,15 @@ export interface Explanation {
   missing?: string;
   grants: Pick<Grant, 'id' | 'role' | 'domain' | 'expiresAt'>[];
   columns: { name: string; classification: string; decision: ColumnDecision; rule: ExplainedRule | null }[];
+  /** Shown to admins only (see withSuspension). */
+  suspension?: { since: string; reason: string; createdBy: string };
 }
 
 function explainRule(policies: Policies, ability: AppAbility, action: string, ds: DatasetInfo, column: string): ExplainedRule | null {
   const r = ability.relevantRuleFor(action, ds.subjectType, column);
   if (!r) return null;
   const origin = r.origin as TaggedRule;
-  const def = origin.ruleIndex !== undefined ? policies.roles[origin.role]?.allRules[origin.ruleIndex] : undefined;
+  const def = origin.ruleIndex !== undefined ? lookup(policies.roles, origin.role)?.allRules[origin.ruleIndex] : undefined;
   return {
     grantId: origin.grantId,
     role: origin.role,
@@ -98,7 +101,7 @@ export function explainDecision(
   }
 
   const perColumn = (columns ?? ds.columnNames).map((name) => {
-    const classification = ds.columns[name].classification;
+    const classification = lookup(ds.columns, name)!.classification;
     if (action === 'read') {
       const v = columnVisibility(ability, ds, name);
       const d: ColumnDecision = v === 'clear' ? 'shown' : v;
@@ -123,8 +126,22 @@ export function explainDecision(
   };
 }
 
-/** Authentication comes first on the real path: a suspended subject is refused before any policy applies. */
-export function withSuspension(ex: Explanation, subject: string, suspended: Suspension | undefined): Explanation {
-  if (!suspended) return ex;
-  return { ...ex, decision: 'deny', code: 'subject_suspended', detail: `subject ${subject} is suspended since ${suspended.createdAt}: ${suspended.reason}` };
+/**
+ * What a viewer learns of a suspension (authentication comes first on the real path, so a suspended
+ * subject is refused before any policy applies): `full` (an admin, the operator) sees since, reason and
+ * who suspended; `refused` (a domain's steward, when the subject has access there) learns only that its
+ * requests are refused; `hidden` (the subject has no access in the steward's domain) learns nothing.
+ */
+export type SuspensionView = 'full' | 'refused' | 'hidden';
+
+export function withSuspension(ex: Explanation, subject: string, suspended: Suspension | undefined, view: SuspensionView): Explanation {
+  if (!suspended || view === 'hidden') return ex;
+  if (view === 'refused') return { ...ex, decision: 'deny', code: 'subject_suspended', detail: `subject ${subject} is suspended: its requests are refused` };
+  return {
+    ...ex,
+    decision: 'deny',
+    code: 'subject_suspended',
+    detail: `subject ${subject} is suspended since ${suspended.createdAt}: ${suspended.reason}`,
+    suspension: { since: suspended.createdAt, reason: suspended.reason, createdBy: suspended.createdBy },
+  };
 }

@@ -37,8 +37,10 @@ describe.each(BACKENDS)('grants on $name', ({ pg }) => {
 
   it('validates: reason required, known role and domain, global roles on "*", expiry bounded by the role', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ subject: 'x', role: 'analyst', domain: 'sales', reason: '' }, 'invalid_body'],
-      [{ subject: 'x', role: 'analyst', domain: 'sales', reason: undefined }, 'invalid_body'],
+      [{ subject: 'x', role: 'analyst', domain: 'sales', reason: '' }, 'reason_required'],
+      [{ subject: 'x', role: 'analyst', domain: 'sales', reason: undefined }, 'reason_required'],
+      [{ subject: 'x', role: 'analyst', domain: 'sales', reason: '   ' }, 'reason_required'],
+      [{ subject: 'x', role: 'analyst', domain: 'sales', reason: 42 }, 'invalid_body'],
       [{ subject: 'x', role: 'wizard', domain: 'sales' }, 'invalid_grant'],
       [{ subject: 'x', role: 'analyst', domain: 'nowhere' }, 'invalid_grant'],
       [{ subject: 'x', role: 'analyst' }, 'invalid_grant'],
@@ -94,15 +96,15 @@ describe.each(BACKENDS)('grants on $name', ({ pg }) => {
   });
 
   it('revoking: 404 for an unknown grant, 403 out of scope, and never the last admin', async () => {
-    expect((await gw.http().delete('/v1/grants/00000000-0000-0000-0000-000000000000').set(as('dana'))).status).toBe(404);
+    expect((await gw.http().delete('/v1/grants/00000000-0000-0000-0000-000000000000?reason=cleanup').set(as('dana'))).status).toBe(404);
     const salesAnalyst = (await gw.http().get('/v1/grants?subject=alice').set(as('dana'))).body.grants[0];
-    expect((await gw.http().delete(`/v1/grants/${salesAnalyst.id}`).set(as('carol'))).status).toBe(403);
+    expect((await gw.http().delete(`/v1/grants/${salesAnalyst.id}?reason=cleanup`).set(as('carol'))).status).toBe(403);
     const admins = (await gw.http().get('/v1/grants').set(as('dana'))).body.grants.filter((g: { role: string }) => g.role === 'admin');
     expect(admins).toHaveLength(2);
     const root = admins.find((g: { subject: string }) => g.subject === 'root');
     const dana = admins.find((g: { subject: string }) => g.subject === 'dana');
-    expect((await gw.http().delete(`/v1/grants/${root.id}`).set(as('dana'))).status).toBe(204);
-    const last = await gw.http().delete(`/v1/grants/${dana.id}`).set(as('dana'));
+    expect((await gw.http().delete(`/v1/grants/${root.id}?reason=leaving`).set(as('dana'))).status).toBe(204);
+    const last = await gw.http().delete(`/v1/grants/${dana.id}?reason=leaving`).set(as('dana'));
     expect([last.status, last.body.code]).toEqual([403, 'last_admin']);
   });
 });

@@ -130,7 +130,7 @@ describe.each(BACKENDS)('anomaly breaker on $name', ({ pg }) => {
     const self = await gw.http().post(`/v1/guardrails/pauses/${pauseId}/resume`).set(as('sam')).send({ reason: 'my model is fine' });
     expect([self.status, self.body.code]).toEqual([403, 'self_resume']);
     expect((await gw.http().delete(`/v1/grants/${g.body.id}?reason=done`).set(as('dana'))).status).toBe(204);
-    expect((await gw.http().post(`/v1/guardrails/pauses/${pauseId}/resume`).set(as('mia')).send({})).body.code).toBe('invalid_body');
+    expect((await gw.http().post(`/v1/guardrails/pauses/${pauseId}/resume`).set(as('mia')).send({})).body.code).toBe('reason_required');
     expect((await gw.http().post('/v1/guardrails/pauses/nope/resume').set(as('mia')).send({ reason: 'x' })).status).toBe(404);
 
     const resumed = await gw.http().post(`/v1/guardrails/pauses/${pauseId}/resume`).set(as('mia')).send({ reason: 'model retrained; new bid level accepted' });

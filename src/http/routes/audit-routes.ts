@@ -11,7 +11,8 @@ import type { AuditRow } from '../../audit/audit-entry';
 import { exportAudit } from '../../audit/export-audit';
 import { summariseAudit } from '../../audit/summarise-audit';
 import { verifyChain } from '../../audit/verify-chain';
-import { AUDIT_SUBJECT, grantOfRule } from '../../policy/build-ability';
+import { AUDIT_SUBJECT } from '../../policy/build-ability';
+import { authorize } from '../../policy/authorize';
 import { recordOutcome } from '../audit-request';
 import { onlyParams } from '../only-params';
 import { ctx } from '../request-context';
@@ -36,10 +37,7 @@ function authorise(res: Response, action: string): string[] {
   const c = ctx(res);
   c.action = action;
   c.resource = 'audit';
-  const ability = c.access!.ability;
-  if (!ability.can('read_audit', AUDIT_SUBJECT)) throw fail('forbidden', 'only auditors may read the audit log', { missing: 'read_audit' });
-  const grant = grantOfRule(ability.relevantRuleFor('read_audit', AUDIT_SUBJECT));
-  return grant ? [grant] : [];
+  return authorize(c.access!.ability, 'read_audit', AUDIT_SUBJECT);
 }
 
 async function guarded<T>(deps: AppDeps, work: () => Promise<T>): Promise<T> {

@@ -1,24 +1,24 @@
 // GET /v1/explain?subject=&action=&domain=&dataset=&columns=: the decision the gateway would take for
-// that subject now, through the request path's own decision code (query/explain-decision.ts), with
-// the grants and rules behind it. Admins for any domain, stewards for their own.
+// that subject now, with the grants and rules behind it; a thin adapter over query/explain-subject.ts
+// (shared with the CLI). Admins for any domain, stewards for their own.
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
-import { fail } from '../../errors';
-import { mayOverseeDomain } from '../../policy/grant-decisions';
+import { MAX_SUBJECT } from '../../grants/use-case';
 import { DATA_ACTIONS } from '../../policy/policy-schema';
-import { explainDecision, withSuspension } from '../../query/explain-decision';
+import { explainFor } from '../../query/explain-subject';
 import { recordOutcome } from '../audit-request';
+import { actorOf } from '../change-with-audit';
 import { onlyParams } from '../only-params';
 import { ctx } from '../request-context';
 import { router } from '../router';
 
 const ExplainQuery = z.strictObject({
-  subject: z.string().min(1).max(255),
+  subject: z.string().min(1).max(MAX_SUBJECT),
   action: z.enum(DATA_ACTIONS),
   domain: z.string().min(1).max(64),
   dataset: z.string().min(1).max(64),
-  columns: z.string().min(1).optional(),
+  columns: z.string().min(1).max(4096).optional(),
 });
 
 export function explainRoutes(deps: AppDeps): Router {
@@ -29,19 +29,10 @@ export function explainRoutes(deps: AppDeps): Router {
     c.action = 'explain';
     const q = onlyParams(req, ExplainQuery);
     c.resource = `${q.domain}.${q.dataset}`;
-    if (!mayOverseeDomain(c.access!.ability, deps.policies, q.domain)) {
-      throw fail('forbidden', `you may not explain decisions on ${q.domain}`, { missing: `revoke grants on ${q.domain} (admin, or the domain's steward)` });
-    }
-    const ds = deps.policies.datasets.get(`${q.domain}.${q.dataset}`);
-    if (!ds) throw fail('dataset_not_found', `no dataset ${q.domain}.${q.dataset}`);
     const columns = q.columns?.split(',').map((s) => s.trim());
-    for (const col of columns ?? []) if (!ds.columns[col]) throw fail('unknown_column', `${ds.key} has no column ${col}`, { column: col });
-
-    const target = await deps.access.forSubject(q.subject);
-    const explained = explainDecision(deps.policies, target.grants, target.ability, ds, q.action, columns, deps.stores.get(ds.store)!.dialect);
-    const out = withSuspension(explained, q.subject, target.suspended);
-    await recordOutcome(deps, req, res, { decision: 'allow', reason: `explain ${q.action} ${ds.key} for ${q.subject}`, status: 200, details: { subject: q.subject, decision: out.decision } });
-    res.json({ subject: q.subject, action: q.action, domain: q.domain, dataset: q.dataset, asOf: deps.clock.now().toISOString(), ...out });
+    const { body, audit } = await explainFor(deps, actorOf(res), { ...q, columns });
+    await recordOutcome(deps, req, res, { decision: 'allow', status: 200, ...audit });
+    res.json({ ...body, asOf: deps.clock.now().toISOString() });
   });
 
   return r;

@@ -1,12 +1,15 @@
 // GET /v1/guardrails and POST /v1/guardrails/pauses/:id/resume (issue 5): guarded datasets with
 // their limits, current usage and active pauses; resuming a writer the anomaly breaker paused.
-// Who may see and resume is decided by the policy layer (view_guardrails / resume_writer per domain).
+// Who may see and resume is decided by the policy layer (authorize: view_guardrails / resume_writer per domain).
 import { subject as asSubject } from '@casl/ability';
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { GatewayError, fail } from '../../errors';
+import { MAX_REASON, requireReason } from '../../grants/use-case';
+import { isUuid } from '../../is-uuid';
 import { GUARDRAIL_SUBJECT } from '../../policy/build-ability';
+import { authorize } from '../../policy/authorize';
 import type { DatasetGuardrails, RoleGuardrails } from '../../policy/policy-schema';
 import { auditEntry, recordOutcome } from '../audit-request';
 import { onlyParams } from '../only-params';
@@ -14,7 +17,7 @@ import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
 import { router } from '../router';
 
-const ResumeBody = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required').max(1000) });
+const ResumeBody = z.strictObject({ reason: z.string().max(MAX_REASON).optional() });
 
 const seconds = (ms: number) => ms / 1000;
 
@@ -36,7 +39,7 @@ export function guardrailsRoutes(deps: AppDeps): Router {
     c.action = 'view_guardrails';
     onlyParams(req, z.strictObject({}));
     const ability = c.access!.ability;
-    if (!ability.can('view_guardrails', GUARDRAIL_SUBJECT)) throw fail('forbidden', 'you may not view guardrails', { missing: 'view_guardrails' });
+    const grantIds = authorize(ability, 'view_guardrails', GUARDRAIL_SUBJECT);
     const domains = deps.policies.domains.filter((domain) => ability.can('view_guardrails', asSubject(GUARDRAIL_SUBJECT, { domain })));
     const now = deps.clock.now().getTime();
     const pauses = await deps.guard.store.pauses({ domains, active: true });
@@ -54,37 +57,38 @@ export function guardrailsRoutes(deps: AppDeps): Router {
       });
     }
     const roles = Object.fromEntries(Object.values(deps.policies.roles).filter((role) => role.guardrails).map((role) => [role.name, describeLimits(role.guardrails!)]));
-    await recordOutcome(deps, req, res, { decision: 'allow', reason: 'guarded datasets of the caller\'s domains', status: 200, rowCount: datasets.length });
+    await recordOutcome(deps, req, res, { decision: 'allow', reason: 'guarded datasets of the caller\'s domains', status: 200, rowCount: datasets.length, grantIds });
     res.json({ datasets, roles });
   });
 
   r.post('/v1/guardrails/pauses/:id/resume', async (req, res) => {
     const c = ctx(res);
     c.action = 'resume_writer';
-    c.resource = `pause:${req.params.id}`;
+    // Pause ids are UUIDs: any other path segment names no pause and is neither looked up nor echoed.
+    const id = isUuid(req.params.id) ? req.params.id : undefined;
+    c.resource = id ? `pause:${id}` : 'pause:(not a pause id)';
     onlyParams(req, z.strictObject({}));
     const body = parseBody(req, ResumeBody);
+    const reason = requireReason(body.reason);
     const ability = c.access!.ability;
-    if (!ability.can('resume_writer', GUARDRAIL_SUBJECT)) throw fail('forbidden', 'you may not resume writers', { missing: 'resume_writer' });
-    const pause = await deps.guard.store.getPause(req.params.id);
-    if (!pause) throw fail('pause_not_found', `no pause ${req.params.id}`);
-    if (!ability.can('resume_writer', asSubject(GUARDRAIL_SUBJECT, { domain: pause.domain }))) {
-      throw fail('forbidden', `you may not resume writers in ${pause.domain}`, { missing: `resume_writer on ${pause.domain}` });
-    }
+    authorize(ability, 'resume_writer', GUARDRAIL_SUBJECT);
+    const pause = id ? await deps.guard.store.getPause(id) : undefined;
+    if (!pause) throw fail('pause_not_found', id ? `no pause ${id}` : 'no pause has that id (pause ids are UUIDs)');
+    const grantIds = authorize(ability, 'resume_writer', asSubject(GUARDRAIL_SUBJECT, { domain: pause.domain }));
     const by = c.principal!.subject;
     if (pause.subject === by) throw fail('self_resume', 'nobody resumes their own pause; ask the domain steward or an admin');
     let after;
     try {
-      after = await deps.guard.store.resume(pause.id, by, body.reason, deps.clock.now(), (before, resumed) =>
-        auditEntry(deps, req, res, { decision: 'allow', reason: body.reason, status: 200, resource: pause.dataset, details: { before, after: resumed } }),
+      after = await deps.guard.store.resume(pause.id, by, reason, deps.clock.now(), (before, resumed) =>
+        auditEntry(deps, req, res, { decision: 'allow', reason, status: 200, resource: pause.dataset, details: { before, after: resumed }, grantIds }),
       );
       c.audited = true;
     } catch (e) {
       if (e instanceof GatewayError) throw e;
       deps.logger.error({ err: e, requestId: c.requestId }, 'resume or its audit entry failed: rolled back');
-      throw fail('audit_unavailable', 'the resume and its audit entry could not be committed together; nothing was changed');
+      throw fail('audit_unavailable', 'the resume and its audit entry could not be committed together; nothing was changed', {}, e);
     }
-    deps.guard.alerts.send({ event: 'writer_resumed', at: after.resumedAt!, subject: pause.subject, dataset: pause.dataset, pauseId: pause.id, detail: body.reason, by, requestId: c.requestId });
+    deps.guard.alerts.send({ event: 'writer_resumed', at: after.resumedAt!, subject: pause.subject, dataset: pause.dataset, pauseId: pause.id, detail: reason, by, requestId: c.requestId });
     res.json(after);
   });
 
