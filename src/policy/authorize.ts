@@ -4,7 +4,7 @@
 // pattern; routes and use cases never compose their own refusals.
 import { ForbiddenError } from '@casl/ability';
 import { fail, type GatewayError } from '../errors';
-import { grantOfRule, type AppAbility } from './build-ability';
+import { READ_MASKED, grantOfRule, type AppAbility } from './build-ability';
 
 export type AuthSubject = string | object;
 
@@ -46,4 +46,15 @@ export function authorize(ability: AppAbility, action: string, subject: AuthSubj
     throw refusal(describePermission(action, subjectTypeOf(ability, subject), subject, field));
   }
   return allowingGrants(ability, action, subject, field);
+}
+
+/**
+ * The dataset-level decision of the data path: may the caller `action` (read, which includes masked
+ * reads; insert; update; or any of several) some column of `ds`? If not, the standard refusal. Which
+ * columns and rows exactly, and the grants that allow them, the planner decides per column
+ * (query/plan-*.ts), on this same ability.
+ */
+export function authorizeDataset(ability: AppAbility, action: string | readonly string[], ds: { key: string; subjectType: string; columnNames: readonly string[] }): void {
+  const actions = typeof action === 'string' ? (action === 'read' ? ['read', READ_MASKED] : [action]) : action;
+  if (!actions.some((a) => ds.columnNames.some((c) => ability.can(a, ds.subjectType, c)))) throw refusal(`${actions[0]} ${ds.key}`);
 }

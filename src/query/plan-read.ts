@@ -4,6 +4,7 @@
 // approach): when rules with different row conditions apply, each column gets a CASE.
 import { fail } from '../errors';
 import { READ_MASKED, grantOfRule, type AppAbility } from '../policy/build-ability';
+import { authorizeDataset } from '../policy/authorize';
 import { columnVisibility } from '../policy/decide-columns';
 import type { DatasetInfo } from '../policy/load-policies';
 import type { Dialect } from '../state/open-state';
@@ -96,7 +97,7 @@ export function readGrantIds(ability: AppAbility, ds: DatasetInfo, columns: stri
 
 export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, dialect: Dialect): ReadPlan {
   const readable = ds.columnNames.filter((c) => columnVisibility(ability, ds, c) !== 'denied');
-  if (readable.length === 0) throw fail('forbidden', `you may not read ${ds.key}`, { missing: `read ${ds.key}` });
+  authorizeDataset(ability, 'read', ds);
 
   if (spec.select && spec.select.length === 0) throw fail('bad_request', 'select names no column');
   const selected = spec.select ? [...new Set(spec.select)] : readable;

@@ -6,6 +6,7 @@ import { subject } from '@casl/ability';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import { fail } from '../errors';
+import { authorizeDataset } from '../policy/authorize';
 import type { AppAbility } from '../policy/build-ability';
 import { columnVisibility } from '../policy/decide-columns';
 import type { DatasetInfo } from '../policy/load-policies';
@@ -59,9 +60,7 @@ export function keyString(ds: DatasetInfo, key: string[], row: Record<string, un
 
 export function planUpsert(ability: AppAbility, ds: DatasetInfo, body: z.infer<typeof InsertBody>, key: string[], mode: 'insert' | 'upsert', dialect: Dialect): UpsertPlan {
   const may = (action: string, c: string) => ability.can(action, ds.subjectType, c);
-  if (!ds.columnNames.some((c) => may('insert', c) || (mode === 'upsert' && may('update', c)))) {
-    throw fail('forbidden', `you may not write rows of ${ds.key}`, { missing: `insert ${ds.key}` });
-  }
+  authorizeDataset(ability, mode === 'upsert' ? ['insert', 'update'] : 'insert', ds);
   // Which keys are stored would otherwise be an oracle for a key column read masked or not at all.
   for (const c of mode === 'upsert' ? key : []) {
     const v = columnVisibility(ability, ds, c);

@@ -3,6 +3,7 @@
 import { subject } from '@casl/ability';
 import { z } from 'zod';
 import { fail } from '../errors';
+import { authorizeDataset } from '../policy/authorize';
 import { grantOfRule, type AppAbility } from '../policy/build-ability';
 import type { DatasetInfo } from '../policy/load-policies';
 import type { Dialect } from '../state/open-state';
@@ -37,9 +38,7 @@ export interface UpdatePlan {
 }
 
 export function requireAction(ability: AppAbility, ds: DatasetInfo, action: 'insert' | 'update'): void {
-  if (!ds.columnNames.some((c) => ability.can(action, ds.subjectType, c))) {
-    throw fail('forbidden', `you may not ${action} rows of ${ds.key}`, { missing: `${action} ${ds.key}` });
-  }
+  authorizeDataset(ability, action, ds);
 }
 
 export function knownColumn(ds: DatasetInfo, column: string, where: string): void {

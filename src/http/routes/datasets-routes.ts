@@ -2,6 +2,7 @@
 import type { Response, Router } from 'express';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
+import { authorizeDataset } from '../../policy/authorize';
 import { datasetActions, visibleColumns } from '../../policy/decide-columns';
 import type { DatasetInfo } from '../../policy/load-policies';
 import type { AppAbility } from '../../policy/build-ability';
@@ -74,7 +75,7 @@ export function datasetsRoutes(deps: AppDeps): Router {
     c.action = 'describe_dataset';
     const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
     const d = describeDataset(c.access!.ability, ds);
-    if (d.actions.length === 0) throw fail('forbidden', `you have no grant on ${ds.key}`, { missing: `read ${ds.key}` });
+    if (d.actions.length === 0) authorizeDataset(c.access!.ability, 'read', ds); // throws the standard refusal
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'caller may act on the dataset', status: 200 });
     res.json(d);
   });
