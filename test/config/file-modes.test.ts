@@ -7,24 +7,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
-/** Every entry under `dir` with its permission bits, as [relative path, mode] pairs. */
-function modes(dir: string): [string, string][] {
-  const out: [string, string][] = [];
-  const walk = (d: string) => {
-    for (const name of fs.readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      out.push([path.relative(dir, p), (st.mode & 0o777).toString(8)]);
-      if (st.isDirectory()) walk(p);
+/** Every entry under `dir` (and `dir` itself) as [relative path, mode, wanted mode]. An entry that
+ *  goes while it is listed (the witness's temporary file, renamed over the witness) is skipped. */
+function modes(dir: string): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  const add = (p: string) => {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
     }
+    out.push([path.relative(dir, p) || '.', (st.mode & 0o777).toString(8), st.isDirectory() ? '700' : '600']);
+    if (st.isDirectory()) for (const name of fs.readdirSync(p)) add(path.join(p, name));
   };
-  out.push(['.', (fs.statSync(dir).mode & 0o777).toString(8)]);
-  walk(dir);
+  add(dir);
   return out;
 }
 
-const wanted = (dir: string) => (entries: [string, string][]) =>
-  entries.map(([p]) => [p, fs.lstatSync(path.join(dir, p)).isDirectory() ? '700' : '600']);
+const wanted = (entries: [string, string, string][]) => entries.map(([p, , want]) => [p, want, want]);
 
 describe.each(BACKENDS)('data dir file modes on $name', ({ pg }) => {
   let gw: TestGateway;
@@ -50,21 +52,22 @@ describe.each(BACKENDS)('data dir file modes on $name', ({ pg }) => {
       .set(bearer(gw.token('bob')))
       .send({ rows: [{ id: 990001, customer_id: 7, region: 'EU', amount: 1, status: 'pending', created_at: '2026-03-01T10:00:00Z' }] });
     expect(w.status).toBe(201);
+    for (let i = 0; i < 50 && !fs.existsSync(path.join(dataDir, 'audit-witness')); i++) await new Promise((r) => setTimeout(r, 100));
     const found = modes(dataDir);
     const names = found.map(([p]) => p);
-    expect(names).toEqual(expect.arrayContaining(['mask-key', 'audit-signing-key']));
+    expect(names).toEqual(expect.arrayContaining(['mask-key', 'audit-signing-key', 'audit-witness']));
     if (!pg) expect(names).toEqual(expect.arrayContaining(['meshguard.sqlite', 'meshguard.sqlite-wal', 'meshguard.sqlite-shm', 'stores', path.join('stores', 'sales.sqlite'), path.join('stores', 'sales.sqlite-wal')]));
-    expect(found).toEqual(wanted(dataDir)(found));
+    expect(found).toEqual(wanted(found));
   });
 
   if (!pg) {
     it('brings files and directories left with looser modes to 0600 and 0700 when it starts', async () => {
       await gw.close();
-      for (const [p] of modes(dataDir)) fs.chmodSync(path.join(dataDir, p), fs.statSync(path.join(dataDir, p)).isDirectory() ? 0o755 : 0o644);
+      for (const [p, , want] of modes(dataDir)) fs.chmodSync(path.join(dataDir, p), want === '700' ? 0o755 : 0o644);
       gw = await startTestGateway({ pg, env: { MESHGUARD_DATA_DIR: dataDir } });
       expect((await gw.http().get('/v1/me').set(bearer(gw.token('alice')))).status).toBe(200);
       const found = modes(dataDir);
-      expect(found).toEqual(wanted(dataDir)(found));
+      expect(found).toEqual(wanted(found));
     });
   }
 });
