@@ -6,6 +6,7 @@ import type express from 'express';
 import type { AppDeps } from './app-deps';
 import { buildApp } from './app';
 import { AuditLog } from './audit/audit-log';
+import { AuditWitness } from './audit/audit-witness';
 import { ensureSigningKey, signHead } from './audit/signing-key';
 import { FailureLimiter } from './auth/failure-limiter';
 import { ensureSecretFile, loadVerifyKey } from './auth/load-key';
@@ -41,7 +42,9 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   try {
     const grants = new GrantStore(state.knex);
     const auditKey = ensureSigningKey(config.dataDir);
-    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash), state.file);
+    const witness = new AuditWitness(state.knex, config.dataDir, auditKey.publicKey, (err) => logger.error({ err }, 'the audit witness could not be written'));
+    const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash), state.file, witness);
+    await audit.signGenesis();
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
     const guard = openGuardrails(config, state, audit, logger);

@@ -1,5 +1,6 @@
 // What one audit entry holds, and the hash that chains it to the entry before it.
 import crypto from 'node:crypto';
+import { boundJson, boundNullable, boundText } from './audit-field';
 
 export interface AuditInput {
   ts: Date;
@@ -44,27 +45,45 @@ export interface AuditRow {
   hash: string;
 }
 
-const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+/** The most characters each text field holds: what its column holds on both backends (varchar(n) on
+ *  PostgreSQL, see migrations/0001), and a bound on the text columns so one entry stays small. */
+export const FIELD_MAX = {
+  request_id: 64,
+  subject: 255,
+  action: 64,
+  resource: 255,
+  decision: 8,
+  reason: 2000,
+  columns: 8000,
+  fingerprint: 2000,
+  client_ip: 64,
+  grant_ids: 8000,
+  policy_version: 64,
+  details: 16000,
+} as const;
 
+/** The entry as a row: every text field escaped and bounded (audit-field.ts) before it is hashed, so
+ *  the hash covers exactly what is stored and no request-derived value can fail the commit. */
 export function toRow(id: number, e: AuditInput, prevHash: string): AuditRow {
+  const M = FIELD_MAX;
   const row: Omit<AuditRow, 'hash'> = {
     id,
     ts: e.ts.getTime(),
-    request_id: e.requestId,
-    subject: e.subject,
-    action: e.action,
-    resource: e.resource,
+    request_id: boundText(e.requestId, M.request_id),
+    subject: boundNullable(e.subject, M.subject),
+    action: boundText(e.action, M.action),
+    resource: boundNullable(e.resource, M.resource),
     decision: e.decision,
-    reason: e.reason,
+    reason: boundNullable(e.reason, M.reason),
     status: e.status,
-    columns: json(e.columns),
+    columns: boundJson(e.columns, M.columns),
     row_count: e.rowCount ?? null,
-    fingerprint: e.fingerprint ?? null,
-    client_ip: e.clientIp ?? null,
+    fingerprint: boundNullable(e.fingerprint, M.fingerprint),
+    client_ip: boundNullable(e.clientIp, M.client_ip),
     latency_ms: e.latencyMs === undefined || e.latencyMs === null ? null : Math.round(e.latencyMs * 1000) / 1000,
-    grant_ids: json(e.grantIds),
-    policy_version: e.policyVersion ?? null,
-    details: json(e.details),
+    grant_ids: boundJson(e.grantIds, M.grant_ids),
+    policy_version: boundNullable(e.policyVersion, M.policy_version),
+    details: boundJson(e.details, M.details),
     prev_hash: prevHash,
   };
   return { ...row, hash: hashRow(row) };

@@ -6,11 +6,18 @@
 // the event loop; without a worker (the CLI) the batch is appended with statements held prepared on
 // the connection, in one synchronous BEGIN IMMEDIATE ... COMMIT. Either way synchronous=FULL: the
 // commit is on disk before any waiting request is answered.
+// A group commit that fails is retried entry by entry, so one entry the store refuses fails only its
+// own request. A row planted beyond the signed head (which would make every append collide with it)
+// fails every append with a 503 naming the broken chain. After commits the witness (audit-witness.ts)
+// is brought up to the committed head, off the request path.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { fail, GatewayError } from '../errors';
 import { heldQuery, onSqliteConnection, param, sqlTemplate, type SqlTemplate } from '../state/held-statements';
 import type { Dialect } from '../state/open-state';
 import { toRow, type AuditInput, type AuditRow } from './audit-entry';
+import { readHead, type AuditWitness } from './audit-witness';
+import { GENESIS_HASH } from './verify-chain';
 import { SqliteCommitWorker, type Head } from './sqlite-commit-worker';
 
 const ROW_FIELDS: (keyof AuditRow)[] = [
@@ -46,7 +53,20 @@ export class AuditLog {
     private readonly signHead?: (lastId: number, lastHash: string) => string,
     /** The SQLite state file: given, group commits run in a worker thread (started on first use). */
     private readonly sqliteFile?: string,
+    /** Raised to the committed head after commits (the gateway's; the CLI's prune leaves it to the gateway). */
+    private readonly witness?: AuditWitness,
   ) {}
+
+  /** Signs the genesis head of a new state store, so an empty log is vouched for like any other; a
+   *  head reset to genesis after entries were written (the witness has seen more) is left unsigned. */
+  async signGenesis(): Promise<void> {
+    if (!this.signHead) return;
+    const head = await readHead(this.knex);
+    if (!head || head.lastId !== 0 || head.lastHash !== GENESIS_HASH || head.sig !== null || (this.witness && this.witness.lastId > 0)) return;
+    if (await this.knex('mg_audit').first('id')) return; // rows with an empty head: not a new store
+    if (await this.knex('mg_audit_checkpoints').first('id')) return;
+    await this.knex('mg_audit_head').where({ id: 1, last_id: 0 }).whereNull('head_sig').update({ head_sig: this.signHead(0, GENESIS_HASH) });
+  }
 
   /** Resolves with the entry's id once it is durably committed; rejects if the audit store fails. */
   record(entry: AuditInput): Promise<number> {
@@ -61,6 +81,7 @@ export class AuditLog {
   /** Appends inside the caller's state-store transaction, so the entry commits with the change it records. */
   async recordIn(trx: Knex.Transaction, entry: AuditInput): Promise<number> {
     const [id] = await this.appendBatch(trx, [entry]);
+    if (this.witness) trx.executionPromise.then(() => this.witness?.touch(), () => undefined);
     return id;
   }
 
@@ -73,6 +94,7 @@ export class AuditLog {
   async close(): Promise<void> {
     await this.drained();
     this.closed = true;
+    await this.witness?.close();
     await this.worker?.close();
     this.worker = null;
   }
@@ -82,23 +104,59 @@ export class AuditLog {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
-          const entries = batch.map((p) => p.entry);
-          if (this.closed) throw new Error('the audit log is closed');
-          const ids =
-            this.dialect === 'postgres'
-              ? await this.knex.transaction((trx) => this.appendBatch(trx, entries))
-              : this.sqliteFile
-                ? await this.appendInWorker(entries)
-                : await onSqliteConnection(this.knex, (db) => this.appendSqlite(db, entries));
-          this.stats.commits++;
-          this.stats.entries += batch.length;
+          const ids = await this.commit(batch.map((p) => p.entry));
           batch.forEach((p, i) => p.resolve(ids[i]));
         } catch (e) {
-          for (const p of batch) p.reject(e as Error);
+          const broken = this.closed ? undefined : await this.chainBroken(e);
+          if (broken || this.closed || batch.length === 1) {
+            for (const p of batch) p.reject(broken ?? (e as Error));
+            continue;
+          }
+          // One entry the store refuses must not fail the requests that shared its commit.
+          for (const p of batch) {
+            try {
+              const [id] = await this.commit([p.entry]);
+              p.resolve(id);
+            } catch (e1) {
+              p.reject(e1 as Error);
+            }
+          }
         }
       }
     } finally {
       this.flushing = null;
+    }
+  }
+
+  /** Appends `entries` as one group commit; resolves with their ids once committed. */
+  private async commit(entries: AuditInput[]): Promise<number[]> {
+    if (this.closed) throw new Error('the audit log is closed');
+    const ids =
+      this.dialect === 'postgres'
+        ? await this.knex.transaction((trx) => this.appendBatch(trx, entries))
+        : this.sqliteFile
+          ? await this.appendInWorker(entries)
+          : await onSqliteConnection(this.knex, (db) => this.appendSqlite(db, entries));
+    this.stats.commits++;
+    this.stats.entries += entries.length;
+    this.witness?.touch();
+    return ids;
+  }
+
+  /** The 503 for a chain that cannot be appended to: a row sits beyond the signed head. */
+  private brokenAt(id: number, headId: number, cause?: unknown): GatewayError {
+    return fail('audit_unavailable', `the audit chain is broken at id ${id} (a row beyond the signed head ${headId}); nothing is served until an operator runs audit-verify and repairs the log`, {}, cause);
+  }
+
+  /** After a failed append: that 503 if a row beyond the head is why, else undefined. */
+  private async chainBroken(e: unknown): Promise<GatewayError | undefined> {
+    if (e instanceof GatewayError) return e;
+    try {
+      const head = await readHead(this.knex);
+      const beyond = head && (await this.knex('mg_audit').where('id', '>', head.lastId).min({ id: 'id' }).first());
+      return head && beyond?.id !== null && beyond?.id !== undefined ? this.brokenAt(Number(beyond.id), head.lastId, e) : undefined;
+    } catch {
+      return undefined; // the store cannot even be read: the append's own error says enough
     }
   }
 
@@ -109,7 +167,12 @@ export class AuditLog {
     const headQuery = trx('mg_audit_head').where({ id: 1 }).first('last_id', 'last_hash');
     const head = await (this.dialect === 'postgres' ? headQuery.forUpdate() : headQuery);
     if (!head) throw new Error('audit chain head is missing');
-    const { rows, next } = this.chain({ lastId: Number(head.last_id), lastHash: head.last_hash }, entries);
+    // A row already at an id about to be appended: checked first, since after a failed insert the
+    // transaction (the caller's, for recordIn) can read no more.
+    const lastId = Number(head.last_id);
+    const beyond = await trx('mg_audit').where('id', '>', lastId).andWhere('id', '<=', lastId + entries.length).min({ id: 'id' }).first();
+    if (beyond?.id !== null && beyond?.id !== undefined) throw this.brokenAt(Number(beyond.id), lastId);
+    const { rows, next } = this.chain({ lastId, lastHash: head.last_hash }, entries);
     // Chunked so a large batch stays under the drivers' bound-parameter limits.
     for (let i = 0; i < rows.length; i += 50) await trx('mg_audit').insert(rows.slice(i, i + 50));
     await trx('mg_audit_head').where({ id: 1 }).update({ last_id: next.lastId, last_hash: next.lastHash, head_sig: this.signHead?.(next.lastId, next.lastHash) ?? null });

@@ -33,7 +33,13 @@ export const FILTERS = {
 export const AuditFilters = z.strictObject(FILTERS);
 export type AuditFilter = z.infer<typeof AuditFilters>;
 
+/** Only entries of the signed chain: a row beyond the head was added outside it, and is no part of the log. */
+export function withinHead(q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return q.where('id', '<=', (head: Knex.QueryBuilder) => head.select('last_id').from('mg_audit_head').where('id', 1));
+}
+
 export function whereFilters(q: Knex.QueryBuilder, f: AuditFilter): Knex.QueryBuilder {
+  withinHead(q);
   if (f.subject !== undefined) q.where('subject', f.subject);
   if (f.action !== undefined) q.where('action', f.action);
   if (f.decision !== undefined) q.where('decision', f.decision);

@@ -1,6 +1,7 @@
 // Counts for an auditor's first look at a period: per subject, per dataset, per decision, and the
 // refusals by reason (the stable error code that opens each refusal's reason), largest first.
 import type { Knex } from 'knex';
+import { withinHead } from './audit-query';
 
 export interface AuditSummary {
   since: string | null;
@@ -18,7 +19,7 @@ const DATASET = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export async function summariseAudit(db: Knex, range: { since?: number; until?: number }): Promise<AuditSummary> {
   const base = () => {
-    const q = db('mg_audit');
+    const q = withinHead(db('mg_audit'));
     if (range.since !== undefined) q.where('ts', '>=', range.since);
     if (range.until !== undefined) q.where('ts', '<', range.until);
     return q;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Algorithm } from 'jsonwebtoken';
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
+import { ensurePrivateDir, PRIVATE_FILE } from '../state/private-files';
 
 export interface VerifyKey {
   key: string | crypto.KeyObject;
@@ -26,13 +27,15 @@ export function verifyingKey(key: VerifyKey): VerifyKey {
 
 export const devSecretFile = (dataDir: string) => path.join(dataDir, 'dev-jwt-secret');
 
-/** Reads a secret file from the data dir, creating it with random bytes (mode 0600) if missing. */
+/** Reads a secret file from the data dir, creating it with random bytes (mode 0600) if missing;
+ *  an existing file is brought to 0600, its directory to 0700. */
 export function ensureSecretFile(file: string, bytes: number): Buffer {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  ensurePrivateDir(path.dirname(file));
   try {
-    fs.writeFileSync(file, crypto.randomBytes(bytes).toString('hex'), { mode: 0o600, flag: 'wx' });
+    fs.writeFileSync(file, crypto.randomBytes(bytes).toString('hex'), { mode: PRIVATE_FILE, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    fs.chmodSync(file, PRIVATE_FILE);
   }
   return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }

@@ -3,7 +3,7 @@
 import type { Request, Response } from 'express';
 import type { AuditInput } from '../audit/audit-entry';
 import type { AppDeps } from '../app-deps';
-import { fail } from '../errors';
+import { fail, GatewayError } from '../errors';
 import { ctx, elapsedMs } from './request-context';
 
 export type Outcome = Partial<Pick<AuditInput, 'columns' | 'rowCount' | 'fingerprint' | 'grantIds' | 'details' | 'resource' | 'action'>> & {
@@ -44,7 +44,9 @@ export async function recordOutcome(deps: AppDeps, req: Request, res: Response, 
     if (o.decision === 'allow' && o.grantIds?.length) deps.usage.touch(o.grantIds, entry);
   } catch (e) {
     deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit append failed: refusing the request');
-    throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed');
+    // The audit layer's own 503 (a broken chain) names what is wrong; any other failure gets the general one.
+    if (e instanceof GatewayError) throw e;
+    throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed', {}, e);
   } finally {
     ctx(res).audited = true;
   }

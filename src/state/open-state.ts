@@ -1,9 +1,9 @@
 // Opens the gateway's own state store (grants, audit): embedded SQLite in the data dir by default,
 // or a PostgreSQL database shared by several gateway processes. Runs the state migrations.
-import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
+import { ensurePrivateSqliteFile } from './private-files';
 import { stateMigrations } from './state-migrations';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -54,8 +54,8 @@ export async function openState(config: Config): Promise<StateDb> {
     if (config.stateSchema) await knex.raw('create schema if not exists ??', [config.stateSchema]);
   } else {
     dialect = 'sqlite';
-    fs.mkdirSync(config.dataDir, { recursive: true });
     file = path.join(config.dataDir, 'meshguard.sqlite');
+    ensurePrivateSqliteFile(file); // the data dir 0700, the file (and its WAL and SHM) 0600
     knex = knexFactory(sqliteConnection(file));
   }
   await knex.migrate.latest({ migrationSource: stateMigrations, tableName: 'mg_migrations' });

@@ -1,6 +1,5 @@
 // One knex per store named in the policies. SQLite stores live under $MESHGUARD_DATA_DIR/stores;
 // PostgreSQL stores take their connection string from the environment variable the policy names.
-import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
@@ -9,6 +8,7 @@ import type { Policies } from '../policy/load-policies';
 import type { StoreDef } from '../policy/policy-schema';
 import { sqliteConnection, type Dialect } from '../state/open-state';
 import { SqliteReaders } from './sqlite-readers';
+import { ensurePrivateDir, ensurePrivateSqliteFile } from '../state/private-files';
 
 export interface Store {
   name: string;
@@ -30,7 +30,8 @@ export function openStores(config: Config, policies: Policies): StoreRegistry {
   for (const [name, def] of Object.entries(policies.stores)) {
     if (def.kind === 'sqlite') {
       const file = sqliteStoreFile(config, def);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      ensurePrivateDir(config.dataDir);
+      ensurePrivateSqliteFile(file); // data/stores 0700, the store's files 0600
       stores.set(name, { name, dialect: 'sqlite', file, knex: knexFactory(sqliteConnection(file)), readers: new SqliteReaders(file) });
     } else {
       const url = config.secretFromEnv(def.urlEnv);

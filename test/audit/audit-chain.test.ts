@@ -5,31 +5,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../src/config';
 import { auditPruneVerb } from '../../src/cli/audit-prune-verb';
 import { auditVerifyVerb } from '../../src/cli/audit-verify-verb';
 import { signHead, type SigningKey } from '../../src/audit/signing-key';
 import { BACKENDS, bearer, startTestGateway, TestClock, type TestGateway } from '../helpers/test-gateway';
 import { DEMO_GRANTS } from '../../seeds/demo-data';
+import { runVerb } from './support/run-verb';
 
 const DAY = 86_400_000;
-
-/** Runs a CLI verb in-process; returns its exit status and what it printed. */
-async function runVerb(gw: TestGateway, verb: typeof auditVerifyVerb, args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await verb.run(args, loadConfig(gw.env, gw.dataDir));
-    return { code, out };
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe.each(BACKENDS)('audit chain on $name', ({ pg }) => {
   let gw: TestGateway;
@@ -140,7 +123,7 @@ describe.each(BACKENDS)('audit chain on $name', ({ pg }) => {
     await head().update({ last_id: lastId - 1, last_hash: prev.hash });
     try {
       const cli = await runVerb(gw, auditVerifyVerb, []);
-      expect([cli.code, JSON.parse(cli.out)]).toEqual([1, { ok: false, entries: lastId - 1, firstBroken: lastId - 1 }]);
+      expect([cli.code, JSON.parse(cli.out)]).toEqual([1, { ok: false, entries: lastId - 1, firstBroken: lastId - 1, problem: 'the head is not signed by this key' }]);
       const other = { privateKey: crypto.generateKeyPairSync('ed25519').privateKey } as SigningKey;
       await head().update({ head_sig: signHead(other, lastId - 1, prev.hash) });
       expect((await runVerb(gw, auditVerifyVerb, [])).code).toBe(1);

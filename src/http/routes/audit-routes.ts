@@ -10,7 +10,7 @@ import { FILTERS, decodeCursor, encodeCursor, toEntry, whereFilters } from '../.
 import type { AuditRow } from '../../audit/audit-entry';
 import { exportAudit } from '../../audit/export-audit';
 import { summariseAudit } from '../../audit/summarise-audit';
-import { verifyChain } from '../../audit/verify-chain';
+import { verifyAudit } from '../../audit/verify-chain';
 import { AUDIT_SUBJECT } from '../../policy/build-ability';
 import { authorize } from '../../policy/authorize';
 import { recordOutcome } from '../audit-request';
@@ -106,7 +106,7 @@ export function auditRoutes(deps: AppDeps): Router {
   r.get('/v1/audit/verify', async (req, res) => {
     const grantIds = authorise(res, 'audit_verify');
     parseAuditQuery(req, NoQuery);
-    const report = await guarded(deps, () => verifyChain(db(), { publicKey: deps.auditKey.publicKey }));
+    const report = await guarded(deps, () => verifyAudit(db(), deps.auditKey.publicKey, deps.config.dataDir));
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'read_audit: verify chain', status: 200, rowCount: report.entries, grantIds, details: report as unknown as Record<string, unknown> });
     res.json(report);
   });
