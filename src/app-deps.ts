@@ -13,6 +13,7 @@ import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
+import type { DatasetProblems } from './stores/check-datasets';
 import type { StoreRegistry } from './stores/store-registry';
 
 export interface AppDeps {
@@ -33,4 +34,6 @@ export interface AppDeps {
   logger: pino.Logger;
   /** guardrails (issue 5): write guardrails state, idempotency keys, alerts. */
   guard: Guardrails;
+  /** Datasets whose table or columns were missing from their store at start-up (reported by /healthz). */
+  datasetProblems: DatasetProblems;
 }

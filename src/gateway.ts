@@ -1,5 +1,6 @@
 // Opens everything the app needs (policies, key, state store, data stores, audit log), seeds the
-// demo on first run, and closes it all again. main.ts, the CLI and the tests all start here.
+// demo on first run, checks every dataset's table, and closes it all again. main.ts, the CLI and the
+// tests all start here.
 import path from 'node:path';
 import pino from 'pino';
 import type express from 'express';
@@ -20,6 +21,7 @@ import { loadPolicies } from './policy/load-policies';
 import { createMasker } from './policy/mask-value';
 import { openState } from './state/open-state';
 import { waitForIdlePools } from './state/wait-idle';
+import { checkDatasets } from './stores/check-datasets';
 import { closeStores, openStores } from './stores/store-registry';
 import { seedDemoIfNew } from '../seeds/seed-demo';
 
@@ -43,12 +45,16 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     const audit = new AuditLog(state.knex, state.dialect, config.auditFlushMax, (id, hash) => signHead(auditKey, id, hash), state.file);
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
+    const datasetProblems = await checkDatasets(policies, stores);
+    for (const [dataset, { problem, cause }] of datasetProblems) {
+      logger.error({ dataset, problem, err: cause }, `dataset ${dataset}: ${problem}; its requests fail until it is fixed (then restart)`);
+    }
     const guard = openGuardrails(config, state, audit, logger);
     const revocations = new RevocationStore(state.knex);
     await revocations.prune(clock.now()); // and again with every new revocation
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
     const access = new AccessResolver(state, grants, revocations, policies, clock);
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard };
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, datasetProblems };
     return {
       app: buildApp(deps),
       deps,

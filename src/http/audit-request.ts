@@ -43,8 +43,7 @@ export async function recordOutcome(deps: AppDeps, req: Request, res: Response, 
     // Usage (lastUsedAt) counts only the grants that decided the request, not every grant in force.
     if (o.decision === 'allow' && o.grantIds?.length) deps.usage.touch(o.grantIds, entry.action, entry.ts);
   } catch (e) {
-    deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit append failed: refusing the request');
-    throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed');
+    throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed', {}, e);
   } finally {
     ctx(res).audited = true;
   }

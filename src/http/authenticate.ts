@@ -23,8 +23,7 @@ export function authenticate(deps: AppDeps) {
       c.access = await deps.access.forPrincipal(c.principal);
     } catch (e) {
       if (e instanceof GatewayError) throw e;
-      deps.logger.error({ err: e }, 'state store read failed');
-      throw fail('store_unavailable', 'the gateway state store did not answer; try again');
+      throw fail('store_unavailable', 'the gateway state store did not answer; try again', {}, e);
     }
     next();
   };

@@ -52,8 +52,7 @@ export function sendProblem(res: Response, err: GatewayError, instance: string):
 export function problemHandler(deps: AppDeps) {
   return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
     let known = toGatewayError(err);
-    if (!known) deps.logger.error({ err, requestId: ctx(res)?.requestId }, 'unhandled error');
-    let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`);
+    let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`, {}, err);
     const c = ctx(res);
     if (c && c.audited && c.auditId !== undefined && !res.headersSent && req.path.startsWith('/v1')) {
       // The request was recorded as allowed, then failed (say the data store's commit): record that
@@ -79,6 +78,8 @@ export function problemHandler(deps: AppDeps) {
         answer = e as GatewayError;
       }
     }
+    // Every 5xx reaches the log with the fault behind it (a driver error, say) and the request id.
+    if (answer.status >= 500) deps.logger.error({ err: answer.cause ?? answer, requestId: ctx(res)?.requestId, code: answer.code }, answer.message);
     if (res.headersSent) return void res.end();
     sendProblem(res, answer, req.originalUrl.split('?')[0]);
   };
