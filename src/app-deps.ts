@@ -14,6 +14,7 @@ import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
+import type { DatasetProblems } from './stores/check-datasets';
 import type { StoreRegistry } from './stores/store-registry';
 
 export interface AppDeps {
@@ -36,4 +37,6 @@ export interface AppDeps {
   guard: Guardrails;
   /** rate limits (issue 10): failed authentications per client address, coalesced past the limit. */
   authFailures: FailureLimiter;
+  /** Datasets whose table or columns were missing from their store at start-up (reported by /healthz). */
+  datasetProblems: DatasetProblems;
 }

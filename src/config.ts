@@ -80,7 +80,8 @@ export interface Config {
   stateSchema?: string;
   jwt: { secret?: string; publicKeyFile?: string; issuer?: string; audience?: string };
   bootstrapAdmin?: string;
-  /** Seed the demo data mesh into missing SQLite stores and an empty state store. */
+  /** Seed the demo data mesh into missing tables and an empty state store. By default only into the
+   *  embedded state (never a shared MESHGUARD_STATE_URL store) outside production. */
   seedDemo: boolean;
   auditFlushMax: number;
   /** guardrails (issue 5): where trips, pauses and resumes are POSTed, and how often/slowly to retry. */
@@ -131,7 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       audience: e.MESHGUARD_JWT_AUDIENCE,
     },
     bootstrapAdmin: e.MESHGUARD_BOOTSTRAP_ADMIN,
-    seedDemo: e.MESHGUARD_SEED_DEMO ?? !production,
+    // Demo grants (an admin among them) must never reach a shared deployment unless asked for by name.
+    seedDemo: e.MESHGUARD_SEED_DEMO ?? (!production && !e.MESHGUARD_STATE_URL),
     auditFlushMax: e.MESHGUARD_AUDIT_FLUSH_MAX,
     alerts: { webhookUrl: e.MESHGUARD_ALERT_WEBHOOK_URL, retries: e.MESHGUARD_ALERT_RETRIES, backoffMs: e.MESHGUARD_ALERT_BACKOFF_MS },
     tokenMaxAgeMs: e.MESHGUARD_TOKEN_MAX_AGE,

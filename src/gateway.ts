@@ -1,5 +1,6 @@
 // Opens everything the app needs (policies, key, state store, data stores, audit log), seeds the
-// demo on first run, and closes it all again. main.ts, the CLI and the tests all start here.
+// demo on first run, checks every dataset's table, and closes it all again. main.ts, the CLI and the
+// tests all start here.
 import path from 'node:path';
 import pino from 'pino';
 import type express from 'express';
@@ -22,6 +23,7 @@ import { loadPolicies } from './policy/load-policies';
 import { createMasker } from './policy/mask-value';
 import { openState } from './state/open-state';
 import { waitForIdlePools } from './state/wait-idle';
+import { checkDatasets } from './stores/check-datasets';
 import { closeStores, openStores } from './stores/store-registry';
 import { seedDemoIfNew } from '../seeds/seed-demo';
 
@@ -47,6 +49,10 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     await audit.signGenesis();
     if (config.seedDemo) await seedDemoIfNew({ config, policies, stores, state, grants, audit, clock, logger });
     if (config.bootstrapAdmin) await ensureBootstrapAdmin(grants, audit, state.knex, config.bootstrapAdmin, policies, clock);
+    const datasetProblems = await checkDatasets(policies, stores);
+    for (const [dataset, { problem, cause }] of datasetProblems) {
+      logger.error({ dataset, problem, err: cause }, `dataset ${dataset}: ${problem}; its requests fail until it is fixed (then restart)`);
+    }
     const guard = openGuardrails(config, state, audit, logger);
     const revocations = new RevocationStore(state.knex);
     await revocations.prune(clock.now()); // and again with every new revocation
@@ -59,7 +65,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       record: (entry) => audit.record(entry),
       onError: (err) => logger.error({ err }, 'audit append of coalesced authentication failures failed'),
     });
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures };
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems };
     return {
       app: buildApp(deps),
       deps,

@@ -1,14 +1,31 @@
 // Start-up: load config, open stores and state, listen. The only place with process-level effects.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config';
 import { ConfigError } from './errors';
 import { openGateway } from './gateway';
+
+/** Why listening failed, and what to change: HOST and PORT are the operator's to fix. */
+function listenFailure(e: NodeJS.ErrnoException): string {
+  if (e.code === 'EADDRINUSE') return 'the address is already in use (another meshguard?); stop that process or set PORT= to a free port';
+  if (e.code === 'EACCES') return 'permission denied; set PORT= to a port above 1023';
+  if (e.code === 'EADDRNOTAVAIL') return 'no such address on this host; check HOST=';
+  return `${e.message}; check HOST= and PORT=`;
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const gw = await openGateway(config);
   const { logger } = gw.deps;
-  const server = gw.app.listen(config.port, config.host, () => {
-    const base = `http://${config.host}:${config.port}`;
+  // Not app.listen: Express 5 calls its callback with the error when listening fails, which would
+  // print the banner of a gateway that never started.
+  const server = http.createServer(gw.app);
+  server.on('error', (e: NodeJS.ErrnoException) => {
+    process.stderr.write(`meshguard: cannot listen on ${config.host}:${config.port}: ${listenFailure(e)}\n`);
+    process.exit(2);
+  });
+  server.listen(config.port, config.host, () => {
+    const base = `http://${config.host}:${(server.address() as AddressInfo).port}`;
     logger.info({ url: base, policyVersion: gw.deps.policies.version, state: gw.deps.state.dialect, key: gw.deps.verifyKey.source }, 'meshguard listening');
     if (!config.jwt.secret && !config.jwt.publicKeyFile) {
       process.stdout.write(
@@ -17,10 +34,6 @@ async function main(): Promise<void> {
           `  read data:     curl -H "Authorization: Bearer $TOKEN" "${base}/v1/datasets/sales/orders/rows?region=eq.EU&limit=5"\n\n`,
       );
     }
-  });
-  server.on('error', (e) => {
-    logger.fatal({ err: e }, 'cannot listen');
-    process.exit(1);
   });
   let closing = false;
   const shutdown = (signal: string) => {

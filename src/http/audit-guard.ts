@@ -21,7 +21,7 @@ export function auditGuard(deps: AppDeps) {
           decision: status < 400 ? 'allow' : 'deny',
           reason: `answered ${status} without a decision entry of its own (recorded by the audit guard)`,
           status,
-        }).catch(() => undefined); // recordOutcome has logged it
+        }).catch((err) => deps.logger.error({ err, requestId: c.requestId }, 'the audit guard could not record an answer'));
       }
       return (writeHead as (...a: unknown[]) => Response).apply(this, args);
     } as Response['writeHead'];

@@ -43,7 +43,6 @@ export async function recordOutcome(deps: AppDeps, req: Request, res: Response, 
     // Usage (lastUsedAt) counts only the grants that decided the request, not every grant in force.
     if (o.decision === 'allow' && o.grantIds?.length) deps.usage.touch(o.grantIds, entry);
   } catch (e) {
-    deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit append failed: refusing the request');
     // The audit layer's own 503 (a broken chain) names what is wrong; any other failure gets the general one.
     if (e instanceof GatewayError) throw e;
     throw fail('audit_unavailable', 'the audit log cannot be written, so the request was refused; nothing was returned or changed', {}, e);

@@ -51,7 +51,6 @@ async function loadAccess(deps: AppDeps, principal: Principal): Promise<Access> 
     return await deps.access.forPrincipal(principal);
   } catch (e) {
     if (e instanceof GatewayError) throw e;
-    deps.logger.error({ err: e }, 'state store read failed');
     throw fail('store_unavailable', 'the gateway state store did not answer; try again', {}, e);
   }
 }

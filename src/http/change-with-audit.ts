@@ -27,7 +27,6 @@ export async function changeWithAudit<T>(deps: AppDeps, req: Request, res: Respo
     return result;
   } catch (e) {
     if (e instanceof GatewayError) throw e;
-    deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'change or its audit entry failed: rolled back');
     throw fail('audit_unavailable', 'the change and its audit entry could not be committed together; nothing was changed', {}, e);
   }
 }

@@ -61,8 +61,7 @@ export function problemBody(err: GatewayError, instance: string, requestId: stri
 export function problemHandler(deps: AppDeps) {
   return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
     let known = toGatewayError(err);
-    if (!known) deps.logger.error({ err, requestId: ctx(res)?.requestId }, 'unhandled error');
-    let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`);
+    let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`, {}, err);
     const c = ctx(res);
     // Audit at the outermost layer: every refusal of every path, whatever its spelling, is recorded
     // (with the subject once authentication has named one); only the public /healthz is not.
@@ -90,6 +89,8 @@ export function problemHandler(deps: AppDeps) {
         answer = e as GatewayError;
       }
     }
+    // Every 5xx reaches the log with the fault behind it (a driver error, say) and the request id.
+    if (answer.status >= 500) deps.logger.error({ err: answer.cause ?? answer, requestId: ctx(res)?.requestId, code: answer.code }, answer.message);
     if (res.headersSent) return void res.end();
     sendProblem(res, answer, req.originalUrl.split('?')[0]);
   };

@@ -44,8 +44,7 @@ async function guarded<T>(deps: AppDeps, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    deps.logger.error({ err: e }, 'reading the audit log failed');
-    throw fail('audit_unavailable', 'the audit log cannot be read right now; try again');
+    throw fail('audit_unavailable', 'the audit log cannot be read right now; try again', {}, e);
   }
 }
 

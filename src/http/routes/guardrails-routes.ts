@@ -85,7 +85,6 @@ export function guardrailsRoutes(deps: AppDeps): Router {
       c.audited = true;
     } catch (e) {
       if (e instanceof GatewayError) throw e;
-      deps.logger.error({ err: e, requestId: c.requestId }, 'resume or its audit entry failed: rolled back');
       throw fail('audit_unavailable', 'the resume and its audit entry could not be committed together; nothing was changed', {}, e);
     }
     deps.guard.alerts.send({ event: 'writer_resumed', at: after.resumedAt!, subject: pause.subject, dataset: pause.dataset, pauseId: pause.id, detail: reason, by, requestId: c.requestId });
