@@ -15,6 +15,7 @@ export const ERRORS = {
   invalid_grant: { status: 400, title: 'Invalid grant' },
   response_too_large: { status: 400, title: 'Answer larger than the gateway serves' },
   too_many_parameters: { status: 400, title: 'Too many query parameters' },
+  malformed_request: { status: 400, title: 'Malformed HTTP request' },
   reason_required: { status: 400, title: 'A reason is required' },
   // 401
   missing_token: { status: 401, title: 'Authentication required' },
@@ -39,6 +40,7 @@ export const ERRORS = {
   conflict: { status: 409, title: 'Conflict with an existing row' },
   idempotency_conflict: { status: 409, title: 'Idempotency key reused with another request' },
   payload_too_large: { status: 413, title: 'Request body too large' },
+  request_too_large: { status: 431, title: 'Request line or headers too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   guardrail_violation: { status: 422, title: 'Guardrail refused the write' },
   writer_paused: { status: 423, title: 'Writer paused by the anomaly breaker' },

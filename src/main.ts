@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config';
 import { ConfigError } from './errors';
 import { openGateway } from './gateway';
+import { answerClientErrors } from './http/client-errors';
 
 /** Why listening failed, and what to change: HOST and PORT are the operator's to fix. */
 function listenFailure(e: NodeJS.ErrnoException): string {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   // Not app.listen: Express 5 calls its callback with the error when listening fails, which would
   // print the banner of a gateway that never started.
   const server = http.createServer(gw.app);
+  answerClientErrors(server);
   server.on('error', (e: NodeJS.ErrnoException) => {
     process.stderr.write(`meshguard: cannot listen on ${config.host}:${config.port}: ${listenFailure(e)}\n`);
     process.exit(2);

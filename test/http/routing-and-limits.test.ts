@@ -2,6 +2,9 @@
 // too many parameters, filters, values or order terms are a 400 naming the limit, never a 503 and never
 // silently dropped (finding 9). Every backend.
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { answerClientErrors } from '../../src/http/client-errors';
 import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 describe.each(BACKENDS)('routing and query limits on $name', ({ pg }) => {
@@ -103,5 +106,29 @@ describe.each(BACKENDS)('routing and query limits on $name', ({ pg }) => {
     expect(b.body).toMatchObject({ code: 'too_many_parameters', limit: 5000 });
     const c = await gw.http().get(`/v1/datasets/sales/orders/rows?order=${Array.from({ length: 32 }, () => 'amount.asc').join(',')}&limit=3`).set(alice);
     expect(c.status).toBe(200);
+  });
+
+  it('answers a request over the 16 KB header limit with a problem, not a bare status line', async () => {
+    const server = http.createServer(gw.app);
+    answerClientErrors(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const q = Array.from({ length: 3000 }, () => 'id=gt.1').join('&');
+      const r = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: `/v1/datasets/sales/orders/rows?${q}`, headers: alice }, (res) => {
+            let body = '';
+            res.on('data', (c) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }));
+          })
+          .on('error', reject);
+      });
+      expect(r.status).toBe(431);
+      expect(r.type).toBe('application/problem+json');
+      expect(JSON.parse(r.body)).toMatchObject({ code: 'request_too_large', status: 431 });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
