@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { AuditRow } from './audit-entry';
 import { CSV_COLUMNS, toEntry, whereFilters, type AuditEntryOut, type AuditFilter } from './audit-query';
+import { drainedOrClosed } from '../http/drained-or-closed';
 
 export type ExportFormat = 'csv' | 'ndjson';
 export const EXPORT_BATCH = 1000;
@@ -22,19 +23,6 @@ const csvLine = (e: AuditEntryOut) => `${CSV_COLUMNS.map((c) => csvCell(e[c])).j
 const ndjsonLine = (e: AuditEntryOut) => `${JSON.stringify(e)}\n`;
 
 /** Waits until the writable wants more, or is gone; leaves no listener behind. */
-function drainedOrClosed(out: Writable): Promise<void> {
-  if (out.destroyed || out.writableEnded) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      out.off('drain', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.on('drain', done);
-    out.on('close', done);
-  });
-}
-
 /** Resolves with the number of entries written; stops early (without error) if `out` is closed. */
 export async function exportAudit(db: Knex, filters: AuditFilter, format: ExportFormat, out: Writable, batch = EXPORT_BATCH): Promise<number> {
   const line = format === 'csv' ? csvLine : ndjsonLine;

@@ -9,6 +9,7 @@ import type { Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
 import { fail, type GatewayError } from '../errors';
 import type { ReadCursor } from '../stores/execute-read';
+import { drainedOrClosed } from './drained-or-closed';
 import { problemBody } from './problem';
 import { ctx } from './request-context';
 import type { RowEncoder } from './row-encoder';
@@ -25,17 +26,6 @@ export interface SendRowsHooks {
   /** Records how a streamed answer ended; awaited before its last bytes are sent. */
   ended(rowCount: number, details: Record<string, unknown>): Promise<void>;
 }
-
-const drainedOrClosed = (res: Response) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -1,20 +1,12 @@
 // The operators' verbs (grant, renew, revoke, grants, explain, policy-check) as real child processes on
 // the same state store as a running gateway: changes are effective there at once and audited as cli:<user>.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BACKENDS, bearer, POLICIES, ROOT, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { cli } from '../helpers/run-cli';
+import { BACKENDS, bearer, POLICIES, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const ROWS = '/v1/datasets/sales/orders/rows?limit=1';
-
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'test/helpers/run-ts.js'), path.join(ROOT, 'src/cli/meshguard.ts'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe.each(BACKENDS)('grant verbs on $name', ({ pg }) => {
   let gw: TestGateway;

@@ -2,22 +2,13 @@
 // grants/subject-commands.ts): suspend, resume and revoke-token take effect on a running gateway and
 // are audited as cli:<user>; the CLI refuses what the API refuses (prototype names as --role, a missing
 // reason), as real child processes on the same state store.
-import { execFile } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { BACKENDS, bearer, ROOT, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { cli } from '../helpers/run-cli';
+import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const ROWS = '/v1/datasets/sales/orders/rows?limit=1';
 // Each verb is a child process that opens the gateway: slow on a busy machine.
 const SLOW = 240_000;
-
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'test/helpers/run-ts.js'), path.join(ROOT, 'src/cli/meshguard.ts'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe.each(BACKENDS)('subject verbs on $name', ({ pg }) => {
   let gw: TestGateway;
