@@ -40,6 +40,17 @@ function sqliteCursor(store: Store, sql: string, values: unknown[]): RowCursor {
   let db: BetterSqlite3.Database | null = null;
   let it: IterableIterator<unknown> | null = null;
   let done = false;
+  // The connection goes back to the pool the moment the last row is read, not when the caller closes:
+  // an answer that fits in one batch then waits for its audit commit without holding a connection.
+  const release = () => {
+    try {
+      it?.return?.();
+    } finally {
+      if (db) readers.release(db);
+      db = null;
+      it = null;
+    }
+  };
   return {
     get done() {
       return done;
@@ -57,6 +68,7 @@ function sqliteCursor(store: Store, sql: string, values: unknown[]): RowCursor {
           const r = it!.next();
           if (r.done) {
             done = true;
+            release();
             break;
           }
           const row = r.value as StoreRow;
@@ -66,18 +78,13 @@ function sqliteCursor(store: Store, sql: string, values: unknown[]): RowCursor {
         return rows;
       } catch (e) {
         done = true;
+        release();
         throw translateStoreError(e);
       }
     },
     async close() {
       done = true;
-      try {
-        it?.return?.();
-      } finally {
-        if (db) readers.release(db);
-        db = null;
-        it = null;
-      }
+      release();
     },
   };
 }
@@ -90,6 +97,19 @@ function postgresCursor(store: Store, sql: string, values: unknown[]): RowCursor
   // pg-cursor reads a fixed number of rows per round trip: start small (rows may be large), then
   // size each round trip by the rows seen so far.
   let perRead = 64;
+  const release = async () => {
+    const c = conn;
+    conn = null;
+    if (!c) return;
+    try {
+      await cursor?.close();
+    } catch {
+      // A cursor that failed leaves the connection in an unknown state: let the pool drop it.
+      await client.releaseConnection(c).catch(() => undefined);
+      return;
+    }
+    await client.releaseConnection(c);
+  };
   return {
     get done() {
       return done;
@@ -113,25 +133,17 @@ function postgresCursor(store: Store, sql: string, values: unknown[]): RowCursor
           chars += gotChars;
           if (got.length > 0) perRead = Math.max(1, Math.min(1000, Math.floor(maxChars / Math.max(gotChars / got.length, 1))));
         }
+        if (done) await release(); // as on SQLite: the connection is not held past the last row
         return rows;
       } catch (e) {
         done = true;
+        await release();
         throw translateStoreError(e);
       }
     },
     async close() {
       done = true;
-      const c = conn;
-      conn = null;
-      if (!c) return;
-      try {
-        await cursor?.close();
-      } catch {
-        // A cursor that failed leaves the connection in an unknown state: let the pool drop it.
-        await client.releaseConnection(c).catch(() => undefined);
-        return;
-      }
-      await client.releaseConnection(c);
+      await release();
     },
   };
 }
