@@ -4,7 +4,7 @@
 // Env: PORT, BENCH_STORES_DIR (the gateway's $MESHGUARD_DATA_DIR/stores), BENCH_CATALOG_FILE.
 import fs from 'node:fs';
 import path from 'node:path';
-import express from 'express';
+import { FORBIDDEN, baselineApp } from './baseline-app.mjs';
 import knexFactory from 'knex';
 
 const storesDir = process.env.BENCH_STORES_DIR;
@@ -34,22 +34,7 @@ const stores = { sales: open('sales.sqlite'), hr: open('hr.sqlite'), marketing: 
 const datasets = new Map(
   catalog.datasets.map((d) => [`${d.domain}/${d.dataset}`, { knex: stores[d.domain], table: d.dataset, columns: d.columns.map((c) => c.name), primaryKey: d.primaryKey }]),
 );
-const forbidden = JSON.stringify({
-  type: 'urn:meshguard:problem:forbidden',
-  title: 'Forbidden',
-  status: 403,
-  detail: 'you may not read hr.employees',
-  code: 'forbidden',
-  instance: '/v1/datasets/hr/employees/rows',
-  requestId: '00000000-0000-0000-0000-000000000000',
-  missing: 'read hr.employees',
-});
-
-const app = express();
-app.disable('x-powered-by');
-app.set('etag', false);
-app.set('query parser', 'simple');
-app.use(express.json({ limit: '1mb', strict: true }));
+const app = baselineApp();
 
 app.get('/v1/datasets', (_req, res) => {
   res.json(catalog);
@@ -57,7 +42,7 @@ app.get('/v1/datasets', (_req, res) => {
 
 app.get('/v1/datasets/:domain/:dataset/rows', async (req, res) => {
   const ds = datasets.get(`${req.params.domain}/${req.params.dataset}`);
-  if (!ds) return void res.status(403).type('application/problem+json').send(forbidden);
+  if (!ds) return void res.status(403).type('application/problem+json').send(FORBIDDEN);
   const { limit = '100', offset = '0', ...filters } = req.query;
   const q = ds.knex(ds.table).select(ds.columns);
   // Only eq filters: the workloads use nothing else.

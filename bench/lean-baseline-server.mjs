@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import express from 'express';
+import { FORBIDDEN, baselineApp } from './baseline-app.mjs';
 
 const storesDir = process.env.BENCH_STORES_DIR;
 const catalog = JSON.stringify(JSON.parse(fs.readFileSync(process.env.BENCH_CATALOG_FILE, 'utf8')));
@@ -29,22 +29,7 @@ const insertOrder = sales.prepare('insert into orders (id, customer_id, region, 
 const insertOrders = sales.transaction((rows) => {
   for (const r of rows) insertOrder.run(r);
 });
-const forbidden = JSON.stringify({
-  type: 'urn:meshguard:problem:forbidden',
-  title: 'Forbidden',
-  status: 403,
-  detail: 'you may not read hr.employees',
-  code: 'forbidden',
-  instance: '/v1/datasets/hr/employees/rows',
-  requestId: '00000000-0000-0000-0000-000000000000',
-  missing: 'read hr.employees',
-});
-
-const app = express();
-app.disable('x-powered-by');
-app.set('etag', false);
-app.set('query parser', 'simple');
-app.use(express.json({ limit: '1mb', strict: true }));
+const app = baselineApp();
 
 app.get('/v1/datasets', (_req, res) => {
   res.type('application/json').send(catalog);
@@ -60,7 +45,7 @@ app.get('/v1/datasets/:domain/:dataset/rows', (req, res) => {
     return void res.json({ columns: ORDER_COLUMNS, rows, limit, offset });
   }
   if (key === 'sales/customers') return void res.json({ columns: CUSTOMER_COLUMNS, rows: customers.all(limit, offset), limit, offset });
-  res.status(403).type('application/problem+json').send(forbidden);
+  res.status(403).type('application/problem+json').send(FORBIDDEN);
 });
 
 app.post('/v1/datasets/sales/orders/rows', (req, res) => {

@@ -164,25 +164,18 @@ async function main() {
     const token = (sub) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '4h' });
     const tokens = { alice: token('alice'), bob: token('bob') };
 
-    // Setup, through the gateway: 800 more customers, so a 1000-row masked read exists.
-    // Batches of 200: the gateway's SQLite insert fails above 500 rows (see the README's Performance notes).
-    for (let from = 201; from <= 1000; from += 200) {
-      const add = await fetch(`${gw}/v1/datasets/sales/customers/rows`, {
+    // Setup, through the gateway (as bob, a scientist): 800 more customers, so a 1000-row masked read
+    // exists, and 9000 more orders, so a 10,000-row read exists.
+    const add = async (dataset, rows) => {
+      const r = await fetch(`${gw}/v1/datasets/sales/${dataset}/rows`, {
         method: 'POST',
         headers: { authorization: `Bearer ${tokens.bob}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ rows: extraCustomers(from, from + 199) }),
+        body: JSON.stringify({ rows }),
       });
-      if (add.status !== 201) throw new Error(`setup insert of customers answered ${add.status}: ${await add.text()}`);
-    }
-    // And 9000 more orders, so a 10,000-row read exists.
-    for (let from = 1001; from <= 10000; from += 500) {
-      const add = await fetch(`${gw}/v1/datasets/sales/orders/rows`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tokens.bob}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ rows: extraOrders(from, from + 499) }),
-      });
-      if (add.status !== 201) throw new Error(`setup insert of orders answered ${add.status}: ${await add.text()}`);
-    }
+      if (r.status !== 201) throw new Error(`setup insert into sales.${dataset} answered ${r.status}: ${await r.text()}`);
+    };
+    for (let from = 201; from <= 1000; from += 200) await add('customers', extraCustomers(from, from + 199));
+    for (let from = 1001; from <= 10000; from += 500) await add('orders', extraOrders(from, from + 499));
     // The baselines answer the catalog alice gets, as a static document.
     const catalog = await (await fetch(`${gw}/v1/datasets`, { headers: { authorization: `Bearer ${tokens.alice}` } })).json();
     const catalogFile = path.join(dataDir, 'bench-catalog.json');
