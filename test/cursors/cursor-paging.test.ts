@@ -79,6 +79,13 @@ describe.each(BACKENDS)('keyset cursors on $name', ({ pg }) => {
     }
   });
 
+  it('a page larger than a read batch (1000 rows) streams, and still ends with its cursor (after the NULLs test: 1030 rows)', async () => {
+    const pages = await pageAll('page_size=1020&id=lte.6000&order=amount.asc');
+    expect(pages.map((p) => p.rows.length)).toEqual([1020, 10]);
+    const all = await rows('limit=2000&id=lte.6000&order=amount.asc.nullslast').expect(200);
+    expect(ids(pages)).toEqual(all.body.rows.map((r: Row) => r.id));
+  });
+
   it('is stable under concurrent inserts (below and above the cursor) and updates between pages', async () => {
     const seed = { rows: Array.from({ length: 300 }, (_, i) => ({ id: 10_000 + i * 10, region: 'CONC', amount: i, status: 'open' })) };
     await gw.http().post('/v1/datasets/sales/orders/rows').set(as('bob')).send(seed).expect(201);
@@ -185,6 +192,10 @@ describe.each(BACKENDS)('keyset cursors on $name', ({ pg }) => {
     const details = entries.reverse().map((e: { details: string }) => JSON.parse(e.details));
     expect(details.map((d: { cursor: { page: number } }) => d.cursor.page)).toEqual([1, 2, 3]);
     expect(entries.map((e: { row_count: number }) => e.row_count)).toEqual([400, 400, 200]);
-    for (const e of entries) expect(e).toMatchObject({ decision: 'allow', status: 200, fingerprint: 'select=id,region&id=lte.?' });
+    const aliceGrant = (await gw.http().get('/v1/me').set(as('alice'))).body.grants[0].id;
+    for (const e of entries) {
+      expect(e).toMatchObject({ decision: 'allow', status: 200, fingerprint: 'select=id,region&id=lte.?' });
+      expect(JSON.parse(e.grant_ids)).toEqual([aliceGrant]);
+    }
   });
 });
