@@ -5,6 +5,7 @@ import type { SigningKey } from './audit/signing-key';
 import type { FailureLimiter } from './auth/failure-limiter';
 import type { VerifyKey } from './auth/load-key';
 import type { Clock } from './clock';
+import type { CursorKeys } from './http/read-cursor';
 import type { Config } from './config';
 import type { AccessResolver } from './grants/access-resolver';
 import type { Guardrails } from './guardrails/guardrails';
@@ -39,4 +40,6 @@ export interface AppDeps {
   authFailures: FailureLimiter;
   /** Datasets whose table or columns were missing from their store at start-up (reported by /healthz). */
   datasetProblems: DatasetProblems;
+  /** Keys that seal and open keyset cursors (issue 12), from the data dir's cursor-key. */
+  cursorKeys: CursorKeys;
 }

@@ -20,6 +20,7 @@ import { openGuardrails } from './guardrails/guardrails';
 import { GrantUsage } from './grants/grant-usage';
 import { RevocationStore } from './grants/revocation-store';
 import { loadPolicies } from './policy/load-policies';
+import { loadCursorKeys } from './http/read-cursor';
 import { createMasker } from './policy/mask-value';
 import { openState } from './state/open-state';
 import { waitForIdlePools } from './state/wait-idle';
@@ -39,6 +40,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   const policies = loadPolicies(config.policiesDir);
   const verifyKey = loadVerifyKey(config);
   const mask = createMasker(ensureSecretFile(path.join(config.dataDir, 'mask-key'), 32));
+  const cursorKeys = loadCursorKeys(config.dataDir);
   const state = await openState(config);
   const stores = openStores(config, policies);
   try {
@@ -65,7 +67,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       record: (entry) => audit.record(entry),
       onError: (err) => logger.error({ err }, 'audit append of coalesced authentication failures failed'),
     });
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems };
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems, cursorKeys };
     return {
       app: buildApp(deps),
       deps,

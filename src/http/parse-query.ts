@@ -122,3 +122,13 @@ export function parseQuery(q: Query, columns: readonly string[], reserved: reado
     params,
   };
 }
+
+/** Keyset paging's reserved parameters (read-page.ts): a page size, or the cursor of the next page. */
+export const PAGE_PARAMS = ['page_size', 'cursor'] as const;
+
+/** page_size: a whole number from 1 to MAX_LIMIT. */
+export function parsePageSize(q: Query): number {
+  const n = intParam(q, 'page_size', DEFAULT_LIMIT, MAX_LIMIT);
+  if (n < 1) throw fail('bad_request', 'page_size is at least 1', { parameter: 'page_size' });
+  return n;
+}

@@ -9,6 +9,7 @@ import { columnVisibility } from '../policy/decide-columns';
 import type { DatasetInfo } from '../policy/load-policies';
 import type { Dialect } from '../state/open-state';
 import { toStoreValue } from './coerce-value';
+import { afterKey, keySelect, keysetOrder, type KeyValue } from './keyset';
 import type { Filter, QuerySpec } from './query-spec';
 import { rulePredicate } from './rule-predicate';
 import { and, not, or, samePredicate, type Fragment, type Predicate } from './sql-fragment';
@@ -30,6 +31,13 @@ export interface ReadPlan {
   /** The query with values replaced by placeholders, for the audit log. */
   fingerprint: string;
   grantIds: string[];
+  /** Keyset paging: the key columns the executor selects beside the answer (keyset.ts). */
+  keys?: Fragment[];
+}
+
+/** A keyset page: the plan selects its key columns, and reads after `after` (the previous page's last key). */
+export interface PageOptions {
+  after: KeyValue[] | null;
 }
 
 export function checkColumn(ability: AppAbility, ds: DatasetInfo, column: string, use: 'select' | 'filter' | 'order'): void {
@@ -95,7 +103,7 @@ export function readGrantIds(ability: AppAbility, ds: DatasetInfo, columns: stri
   return [...ids].filter(Boolean);
 }
 
-export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, dialect: Dialect): ReadPlan {
+export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, dialect: Dialect, page?: PageOptions): ReadPlan {
   const readable = ds.columnNames.filter((c) => columnVisibility(ability, ds, c) !== 'denied');
   authorizeDataset(ability, 'read', ds);
 
@@ -112,7 +120,7 @@ export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, 
     const on = clearOn(c);
     return samePredicate(on, rowsAllowed) ? p : and([on, p]);
   };
-  const where = and([rowsAllowed, ...spec.filters.map((f) => guard(f.column, filterToSql(f, ds, dialect)))]);
+  const filtered = and([rowsAllowed, ...spec.filters.map((f) => guard(f.column, filterToSql(f, ds, dialect)))]);
 
   const columns = selected.map((name): PlannedColumn => {
     const clear = clearOn(name);
@@ -122,11 +130,18 @@ export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, 
     return { name, clear: simplify(clear), masked: clear === true ? false : simplify(masked) };
   });
 
-  const order = [...spec.order];
-  if (!order.some((o) => o.column === ds.primaryKey)) order.push({ column: ds.primaryKey, dir: 'asc' });
-  for (const o of order) if (o.column !== ds.primaryKey && !samePredicate(clearOn(o.column), rowsAllowed) && clearOn(o.column) !== true) {
+  const asked = [...spec.order];
+  if (!asked.some((o) => o.column === ds.primaryKey)) asked.push({ column: ds.primaryKey, dir: 'asc' });
+  for (const o of asked) if (o.column !== ds.primaryKey && !samePredicate(clearOn(o.column), rowsAllowed) && clearOn(o.column) !== true) {
     throw fail('column_denied', `column ${o.column} of ${ds.key} is not visible on every row you may read, so you may not order on it`, { column: o.column });
   }
+  // A page orders with explicit NULL placement and reads after its last key. The sort keys are
+  // visible in clear on every row read (above); a primary key that is not leaves only inside the
+  // encrypted cursor (http/read-cursor.ts).
+  const keyed = page ? keysetOrder(asked) : undefined;
+  const order = keyed ?? asked;
+  if (page?.after && page.after.length !== order.length) throw fail('invalid_cursor', 'the cursor does not fit the order of its query');
+  const where = keyed && page?.after ? and([filtered, afterKey(keyed, page.after)]) : filtered;
 
   return {
     ds,
@@ -137,5 +152,6 @@ export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, 
     offset: spec.offset,
     fingerprint: fingerprintOf(spec, selected),
     grantIds: readGrantIds(ability, ds, selected),
+    ...(keyed && { keys: keySelect(keyed, dialect) }),
   };
 }

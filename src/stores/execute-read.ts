@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { Masker } from '../policy/mask-value';
 import { fromStoreValue } from '../query/coerce-value';
+import { keyAlias, type KeyValue } from '../query/keyset';
 import type { ReadPlan } from '../query/plan-read';
 import { or, toCondition } from '../query/sql-fragment';
 import type { Store } from './store-registry';
@@ -36,7 +37,13 @@ export function buildReadQuery(knex: Knex, plan: ReadPlan): Knex.QueryBuilder {
   }
   const where = toCondition(plan.where);
   if (plan.where !== true) q.whereRaw(where.sql, where.bindings);
-  for (const o of plan.order) q.orderBy(o.column, o.dir, o.nulls);
+  for (const k of plan.keys ?? []) q.select(knex.raw(k.sql, k.bindings));
+  for (const o of plan.order) {
+    // Spelled out: knex's SQLite compiler turns orderBy(column, dir, nulls) into ORDER BY (column IS NULL) dir,
+    // which drops the column itself. SQLite (3.30+) and PostgreSQL both take NULLS FIRST/LAST.
+    if (o.nulls) q.orderByRaw(`?? ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS ${o.nulls === 'first' ? 'FIRST' : 'LAST'}`, [o.column]);
+    else q.orderBy(o.column, o.dir);
+  }
   return q.limit(plan.limit).offset(plan.offset);
 }
 
@@ -50,11 +57,16 @@ export interface ReadCursor {
   close(): Promise<void>;
 }
 
+export interface KeyedReadCursor extends ReadCursor {
+  /** With a keyset plan (plan.keys): the raw key of the last row read so far; null before any. */
+  lastKey(): KeyValue[] | null;
+}
+
 /**
  * The one read executor: opens a cursor over an authorised read plan and shapes each row on its way
  * out (masking applied before anything leaves). Every surface that serves rows reads through here.
  */
-export function openRead(store: Store, plan: ReadPlan, mask: Masker): ReadCursor {
+export function openRead(store: Store, plan: ReadPlan, mask: Masker): KeyedReadCursor {
   const cursor = openRowCursor(store, buildReadQuery(store.knex, plan));
   const cols = plan.columns.map((c) => ({
     name: c.name,
@@ -71,14 +83,20 @@ export function openRead(store: Store, plan: ReadPlan, mask: Masker): ReadCursor
     }
     return out;
   };
+  const keys = (plan.keys ?? []).map((_, i) => keyAlias(i));
+  let lastKey: KeyValue[] | null = null;
   return {
     columns: cols.map((c) => c.name),
     get done() {
       return cursor.done;
     },
     async read(maxRows, maxChars) {
-      return (await cursor.read(maxRows, maxChars)).map(shape);
+      const rows = await cursor.read(maxRows, maxChars);
+      const last = rows[rows.length - 1];
+      if (keys.length && last) lastKey = keys.map((k) => last[k] as KeyValue);
+      return rows.map(shape);
     },
     close: () => cursor.close(),
+    lastKey: () => lastKey,
   };
 }

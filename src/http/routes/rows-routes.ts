@@ -20,6 +20,7 @@ import { guardWrite } from '../guard-write';
 import { answerIdempotently } from '../idempotent-request';
 import { parseBody } from '../parse-body';
 import { parseQuery } from '../parse-query';
+import { isPageRequest, readPage } from '../read-page';
 import { ctx } from '../request-context';
 import { findDataset } from './datasets-routes';
 import { router } from '../router';
@@ -35,6 +36,8 @@ export function rowsRoutes(deps: AppDeps): Router {
     const c = ctx(res);
     c.action = 'read';
     const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
+    // Keyset pages (page_size, cursor): JSON pages with a next cursor, in a file of their own.
+    if (isPageRequest(req.query)) return readPage(deps, req, res, ds, granted);
     const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames);
     c.columns = spec.select;
     const store = storeOf(ds.store);
