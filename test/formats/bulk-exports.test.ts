@@ -95,10 +95,13 @@ describe.each(BACKENDS)('bulk exports on $name', ({ pg }) => {
 
   it('an export over the role limit, known before the first byte, is refused with export_limit_exceeded', async () => {
     for (const accept of Object.values(ACCEPT)) {
-      const r = await gw.http().get(ORDERS).set(as('alice')).set('Accept', accept);
+      const requestId = `over-${pg ? 'pg' : 'sqlite'}-${accept.length}-${Date.now()}`;
+      const r = await gw.http().get(ORDERS).set(as('alice')).set('Accept', accept).set('X-Request-Id', requestId);
       expect([r.status, r.body.code, r.body.limitRows]).toEqual([400, 'export_limit_exceeded', 50]);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(r.headers['content-disposition']).toBeUndefined();
+      const audit = await gw.deps.state.knex('mg_audit').where({ request_id: requestId });
+      expect(audit.map((e: { status: number; decision: string }) => [Number(e.status), e.decision])).toEqual([[400, expect.any(String)]]);
     }
     expect(csvToRows((await bytes('alice', '?limit=50', ACCEPT.csv)).body.toString(), TYPES).rows).toHaveLength(50);
     expect((await bytes('alice', '?limit=51', ACCEPT.csv)).status).toBe(400);

@@ -3,8 +3,12 @@
 // tableFromIPC, hyparquet's parquetReadObjects, a strict RFC 4180 parser written here.
 import http from 'node:http';
 import { tableFromIPC } from 'apache-arrow';
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import type * as Hyparquet from 'hyparquet' with { 'resolution-mode': 'import' };
+import type { Response } from 'superagent';
 import type { ColumnType } from '../../src/policy/policy-schema';
+
+// hyparquet is an ES module only (jest.config.js has swc turn it into CommonJS for the tests).
+const { parquetMetadata, parquetReadObjects } = require('hyparquet') as typeof Hyparquet;
 
 export type Row = Record<string, unknown>;
 /** Column -> declared type (masked columns are read as text, whatever their type). */
@@ -136,10 +140,11 @@ export async function parquetToRows(bytes: Uint8Array, types: Types): Promise<{ 
 }
 
 /** supertest: keep any body as bytes. */
-export function asBytes(res: http.IncomingMessage, cb: (err: Error | null, body: Buffer) => void): void {
+export function asBytes(res: Response, cb: (err: Error | null, body: Buffer) => void): void {
+  const stream = res as unknown as http.IncomingMessage;
   const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => cb(null, Buffer.concat(chunks)));
 }
 
 export interface Raw {

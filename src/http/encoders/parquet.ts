@@ -1,13 +1,15 @@
 // application/vnd.apache.parquet: one Parquet file, written by hyparquet-writer (pure JavaScript,
 // no native or WASM code, writes row group by row group). Types as in Arrow: integer -> INT64,
 // decimal -> DOUBLE, text and masked columns -> UTF8 strings, boolean -> BOOLEAN, date -> DATE,
-// timestamp -> TIMESTAMP(MILLIS, UTC). Rows are gathered into row groups of up to ROW_GROUP_ROWS and
-// each group is sent as soon as it is written; the footer (the file's metadata) comes last. An
+// timestamp -> TIMESTAMP(MILLIS, UTC). Rows are gathered into row groups of up to ROW_GROUP_ROWS
+// (or ROW_GROUP_CHARS) and each group is sent as soon as it is written; the footer (the file's metadata) comes last. An
 // answer cut short has no footer and no terminating chunk: no reader takes it for a whole file.
 import type { AnswerColumn, Chunk, RowEncoder } from '../row-encoder';
 import { parquetModule, type ParquetSchemaElement } from './parquet-module';
 
 export const ROW_GROUP_ROWS = 10_000;
+/** ...or fewer, once the gathered rows hold about this many characters of text (rows may be large). */
+export const ROW_GROUP_CHARS = 8 * 1024 * 1024;
 
 type Convert = (v: unknown) => unknown;
 const DAY_MS = 86_400_000;
@@ -60,11 +62,13 @@ export function parquetRows(columns: AnswerColumn[]): RowEncoder {
   let writer: InstanceType<typeof ParquetWriter>;
   let pending: unknown[][] = typed.map(() => []);
   let count = 0;
+  let chars = 0;
   const writeGroup = () => {
     if (count === 0) return;
     writer.write({ columnData: typed.map((c, i) => ({ name: c.name, data: pending[i] })), rowGroupSize: count });
     pending = typed.map(() => []);
     count = 0;
+    chars = 0;
   };
   return {
     contentType: 'application/vnd.apache.parquet',
@@ -74,12 +78,16 @@ export function parquetRows(columns: AnswerColumn[]): RowEncoder {
       return take();
     },
     row(row) {
-      for (let i = 0; i < typed.length; i++) pending[i].push(typed[i].convert(row[typed[i].name] ?? null));
+      for (let i = 0; i < typed.length; i++) {
+        const v = typed[i].convert(row[typed[i].name] ?? null);
+        chars += typeof v === 'string' ? v.length : 8;
+        pending[i].push(v);
+      }
       count++;
       return '';
     },
     flush() {
-      if (count >= ROW_GROUP_ROWS) writeGroup();
+      if (count >= ROW_GROUP_ROWS || chars >= ROW_GROUP_CHARS) writeGroup();
       return take();
     },
     end() {
