@@ -5,7 +5,7 @@
 // again when it ends (row count, bytes, and how it ended); the final bytes leave only after that
 // second entry is committed. The answer cap (MESHGUARD_MAX_RESPONSE_BYTES) ends a stream with the
 // encoder's error and a cut connection; a client that goes away stops the read. Bulk formats (CSV,
-// NDJSON, Arrow, Parquet) have no answer cap; a role's export row limit (`maxRows`) ends them the same way.
+// NDJSON, Arrow, Parquet) have no answer cap; a role's export row limit (`rowLimit`) ends them the same way.
 import type { Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
 import { fail, type GatewayError } from '../errors';
