@@ -17,6 +17,7 @@ export const ERRORS = {
   too_many_parameters: { status: 400, title: 'Too many query parameters' },
   malformed_request: { status: 400, title: 'Malformed HTTP request' },
   reason_required: { status: 400, title: 'A reason is required' },
+  export_limit_exceeded: { status: 400, title: 'Export larger than your role may take' },
   // 401
   missing_token: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'Invalid token' },
@@ -36,7 +37,7 @@ export const ERRORS = {
   not_found: { status: 404, title: 'Not found' },
   dataset_not_found: { status: 404, title: 'Dataset not found' },
   grant_not_found: { status: 404, title: 'Grant not found' },
-  // 405/409/413/415/422/423/429
+  // 405/406/409/413/415/422/423/429
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict with an existing row' },
   idempotency_conflict: { status: 409, title: 'Idempotency key reused with another request' },
@@ -48,6 +49,7 @@ export const ERRORS = {
   rate_limited: { status: 429, title: 'Write quota exceeded' },
   auth_rate_limited: { status: 429, title: 'Too many failed authentications' },
   read_rate_limited: { status: 429, title: 'Read rate limit exceeded' },
+  not_acceptable: { status: 406, title: 'No acceptable answer format' },
   // guardrails (issue 5)
   idempotency_in_progress: { status: 409, title: 'A request with this idempotency key is still running' },
   invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },

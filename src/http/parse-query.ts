@@ -1,7 +1,7 @@
 // Query string -> QuerySpec, PostgREST style: select=a,b; col=op.value; order=a.asc,b.desc; limit; offset.
 // Pure: names are checked against the catalog later, by the planner.
 import { fail } from '../errors';
-import { DEFAULT_LIMIT, FILTER_OPS, MAX_LIMIT, type Filter, type FilterOp, type OrderTerm, type QuerySpec } from '../query/query-spec';
+import { ALL_ROWS, DEFAULT_LIMIT, FILTER_OPS, MAX_LIMIT, type Filter, type FilterOp, type OrderTerm, type QuerySpec } from '../query/query-spec';
 
 type Query = Record<string, unknown>;
 
@@ -92,8 +92,9 @@ function parseOrder(text: string): OrderTerm[] {
 /**
  * Parses a read or update query. `columns` are the dataset's columns (any other name is an unknown
  * parameter); `reserved` are the extra parameter names the route accepts (for example on_conflict).
+ * A `bulk` read (CSV, NDJSON, Arrow, Parquet) has no limit unless it gives one, and no upper bound on it.
  */
-export function parseQuery(q: Query, columns: readonly string[], reserved: readonly string[] = []): QuerySpec & { params: Record<string, string> } {
+export function parseQuery(q: Query, columns: readonly string[], reserved: readonly string[] = [], opts: { bulk?: boolean } = {}): QuerySpec & { params: Record<string, string> } {
   const select = one(q, 'select');
   const order = one(q, 'order');
   const filters: Filter[] = [];
@@ -117,7 +118,7 @@ export function parseQuery(q: Query, columns: readonly string[], reserved: reado
     select: select === undefined ? undefined : select.split(',').map((s) => s.trim()).filter(Boolean),
     filters,
     order: order ? parseOrder(order) : [],
-    limit: intParam(q, 'limit', DEFAULT_LIMIT, MAX_LIMIT),
+    limit: opts.bulk ? intParam(q, 'limit', ALL_ROWS, ALL_ROWS) : intParam(q, 'limit', DEFAULT_LIMIT, MAX_LIMIT),
     offset: intParam(q, 'offset', 0, Number.MAX_SAFE_INTEGER),
     params,
   };

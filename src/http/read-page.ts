@@ -120,9 +120,10 @@ function pageRows(page: { readonly nextCursor: string | null }): RowEncoder {
   return { ...jsonRows({}), end: () => jsonRows({ nextCursor: page.nextCursor }).end() };
 }
 
-export async function readPage(deps: AppDeps, req: Request, res: Response, ds: DatasetInfo, granted: Granted): Promise<void> {
+/** `query`: the request's query parameters (without a `format=json`, which only says what pages already are). */
+export async function readPage(deps: AppDeps, req: Request, res: Response, ds: DatasetInfo, granted: Granted, query: Record<string, unknown> = req.query as Record<string, unknown>): Promise<void> {
   const c = ctx(res);
-  const q = req.query as Record<string, unknown>;
+  const q = query;
   const page = q.cursor === undefined ? firstPage(deps, c, q) : await laterPage(deps, c, ds, q);
   const spec = { ...parseQuery(page.query, ds.columnNames, ['page_size']), limit: page.size + 1, offset: 0 };
   c.columns = spec.select;

@@ -1,12 +1,36 @@
 // How rows become bytes in one answer format. The streaming door (send-rows.ts) calls begin, then
-// row for each row, then end; or, when it must stop early (answer cap, store failure), abort with
-// the problem, after which the connection is cut so no client can take a short answer for a whole one.
+// row for each row, then flush at the end of each batch, then end; or, when it must stop early
+// (answer cap, export limit, store failure), abort with the problem, after which the connection is
+// cut so no client can take a short answer for a whole one. Text formats answer strings (the JSON
+// fast path stays string concatenation); binary formats (Arrow, Parquet) gather a batch's rows in
+// row() and answer its bytes from flush(). The bulk formats live in ./encoders/.
+import type { ColumnType } from '../policy/policy-schema';
+
+/** A piece of an answer: text (written as UTF-8) or bytes. */
+export type Chunk = string | Uint8Array;
+
 export interface RowEncoder {
   contentType: string;
-  begin(columns: string[]): string;
-  row(row: Record<string, unknown>, index: number): string;
-  end(): string;
-  abort(problem: Record<string, unknown>): string;
+  /**
+   * A bulk format (CSV, NDJSON, Arrow, Parquet): `limit` may be omitted (every row), the answer cap
+   * does not apply, a role's export row limit does.
+   */
+  bulk: boolean;
+  begin(columns: string[]): Chunk;
+  row(row: Record<string, unknown>, index: number): Chunk;
+  /** The bytes of the rows gathered since the last flush, for formats that write a batch at a time. */
+  flush?(): Chunk;
+  end(): Chunk;
+  /** What ends an answer cut short; '' where the format has no way to say it (the cut says it). */
+  abort(problem: Record<string, unknown>): Chunk;
+}
+
+/** A column of an answer as a typed format sees it: masked columns hold tokens, so they are text. */
+export interface AnswerColumn {
+  name: string;
+  type: ColumnType;
+  /** Some or all rows show this column as a mask token. */
+  masked: boolean;
 }
 
 /** `{ columns, rows: [...], ...trailer }`; an aborted answer closes with an `error` member before the cut. */
@@ -14,9 +38,20 @@ export function jsonRows(trailer: Record<string, unknown>): RowEncoder {
   const tail = JSON.stringify(trailer).slice(1);
   return {
     contentType: 'application/json; charset=utf-8',
+    bulk: false,
     begin: (columns) => `{"columns":${JSON.stringify(columns)},"rows":[`,
     row: (row, i) => (i === 0 ? JSON.stringify(row) : `,${JSON.stringify(row)}`),
     end: () => (tail === '}' ? ']}' : `],${tail}`),
     abort: (problem) => `],"error":${JSON.stringify(problem)}}`,
   };
+}
+
+export const byteLengthOf = (c: Chunk): number => (typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength);
+
+/** a then b; strings stay strings (the JSON path), anything with bytes becomes bytes. */
+export function joinChunks(a: Chunk, b: Chunk): Chunk {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  if (typeof a === 'string' && typeof b === 'string') return a + b;
+  return Buffer.concat([typeof a === 'string' ? Buffer.from(a) : a, typeof b === 'string' ? Buffer.from(b) : b]);
 }

@@ -4,7 +4,8 @@
 // in one write. A larger one is audited before its first byte (fail closed), streamed, and audited
 // again when it ends (row count, bytes, and how it ended); the final bytes leave only after that
 // second entry is committed. The answer cap (MESHGUARD_MAX_RESPONSE_BYTES) ends a stream with the
-// encoder's error and a cut connection; a client that goes away stops the read.
+// encoder's error and a cut connection; a client that goes away stops the read. Bulk formats (CSV,
+// NDJSON, Arrow, Parquet) have no answer cap; a role's export row limit (`rowLimit`) ends them the same way.
 import type { Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
 import { fail, type GatewayError } from '../errors';
@@ -12,13 +13,13 @@ import type { ReadCursor } from '../stores/execute-read';
 import { drainedOrClosed } from './drained-or-closed';
 import { problemBody } from './problem';
 import { ctx } from './request-context';
-import type { RowEncoder } from './row-encoder';
+import { byteLengthOf, joinChunks, type Chunk, type RowEncoder } from './row-encoder';
 
 /** Rows asked of the store per batch, and the characters of values after which a batch stops early. */
 export const BATCH_ROWS = 1000;
 export const BATCH_CHARS = 256 * 1024;
 
-export type StreamOutcome = 'complete' | 'cap_reached' | 'client_closed' | 'store_error' | 'audit_failed';
+export type StreamOutcome = 'complete' | 'cap_reached' | 'export_limit_reached' | 'client_closed' | 'store_error' | 'audit_failed';
 
 export interface SendRowsHooks {
   /** Records the allowed read before any byte leaves; `rowCount` is null when the answer streams. */
@@ -35,8 +36,21 @@ function tooLarge(cap: number): GatewayError {
   });
 }
 
-export async function sendRows(deps: AppDeps, req: Request, res: Response, cursor: ReadCursor, encoder: RowEncoder, hooks: SendRowsHooks): Promise<void> {
-  const cap = deps.config.maxResponseBytes;
+/** The most rows a bulk answer may hold (a role's `exportRowLimit`), and where that limit comes from. */
+export interface RowLimit {
+  rows: number;
+  source: string;
+}
+
+function overRowLimit(limit: RowLimit): GatewayError {
+  return fail('export_limit_exceeded', `the export would hold more than ${limit.rows} rows, the most ${limit.source} may export at once; narrow it with filters or limit`, {
+    limitRows: limit.rows,
+  });
+}
+
+export async function sendRows(deps: AppDeps, req: Request, res: Response, cursor: ReadCursor, encoder: RowEncoder, hooks: SendRowsHooks, rowLimit?: RowLimit): Promise<void> {
+  const cap = encoder.bulk ? Infinity : deps.config.maxResponseBytes;
+  const maxRows = rowLimit?.rows ?? Infinity;
   let gone = false;
   const onClose = () => {
     if (!res.writableFinished) gone = true;
@@ -44,16 +58,18 @@ export async function sendRows(deps: AppDeps, req: Request, res: Response, curso
   res.on('close', onClose);
   try {
     const first = await cursor.read(BATCH_ROWS, BATCH_CHARS);
+    if (first.length > maxRows) throw overRowLimit(rowLimit!);
     let text = encoder.begin(cursor.columns);
-    for (let i = 0; i < first.length; i++) text += encoder.row(first[i], i);
+    for (let i = 0; i < first.length; i++) text = joinChunks(text, encoder.row(first[i], i));
+    if (encoder.flush) text = joinChunks(text, encoder.flush());
     if (cursor.done) {
-      text += encoder.end();
-      if (Buffer.byteLength(text) > cap) throw tooLarge(cap);
+      text = joinChunks(text, encoder.end());
+      if (byteLengthOf(text) > cap) throw tooLarge(cap);
       await hooks.allow(first.length);
       res.status(200).type(encoder.contentType).send(text);
       return;
     }
-    await streamRest(deps, req, res, cursor, encoder, hooks, { text, rows: first.length, cap, gone: () => gone });
+    await streamRest(deps, req, res, cursor, encoder, hooks, { text, rows: first.length, cap, maxRows, rowLimit, gone: () => gone });
   } finally {
     res.off('close', onClose);
     await cursor.close();
@@ -67,9 +83,9 @@ async function streamRest(
   cursor: ReadCursor,
   encoder: RowEncoder,
   hooks: SendRowsHooks,
-  s: { text: string; rows: number; cap: number; gone: () => boolean },
+  s: { text: Chunk; rows: number; cap: number; maxRows: number; rowLimit?: RowLimit; gone: () => boolean },
 ): Promise<void> {
-  if (Buffer.byteLength(s.text) > s.cap) throw tooLarge(s.cap);
+  if (byteLengthOf(s.text) > s.cap) throw tooLarge(s.cap);
   await hooks.allow(null, { streamed: true });
   res.status(200).type(encoder.contentType);
   res.setHeader('Cache-Control', 'no-store');
@@ -77,8 +93,8 @@ async function streamRest(
   let rows = s.rows;
   let outcome: StreamOutcome = 'complete';
   let problem: GatewayError | undefined;
-  const write = async (chunk: string) => {
-    bytes += Buffer.byteLength(chunk);
+  const write = async (chunk: Chunk) => {
+    bytes += byteLengthOf(chunk);
     if (!res.write(chunk)) await drainedOrClosed(res);
   };
   await write(s.text);
@@ -97,21 +113,27 @@ async function streamRest(
       problem = fail('store_unavailable', 'the data store failed in the middle of the answer; the answer is incomplete', {}, e);
       break;
     }
-    let chunk = '';
+    let chunk: Chunk = '';
     let chunkBytes = 0;
     for (const row of batch) {
+      if (rows >= s.maxRows) {
+        outcome = 'export_limit_reached';
+        problem = overRowLimit(s.rowLimit!);
+        break;
+      }
       const piece = encoder.row(row, rows);
-      const n = Buffer.byteLength(piece);
+      const n = byteLengthOf(piece);
       if (bytes + chunkBytes + n > s.cap) {
         outcome = 'cap_reached';
         problem = tooLarge(s.cap);
         break;
       }
-      chunk += piece;
+      chunk = joinChunks(chunk, piece);
       chunkBytes += n;
       rows++;
     }
-    if (chunk) await write(chunk);
+    if (encoder.flush) chunk = joinChunks(chunk, encoder.flush());
+    if (chunk.length) await write(chunk);
     if (problem) break;
   }
   const details = { streamed: true, outcome, bytes, ...(problem && { code: problem.code }) };

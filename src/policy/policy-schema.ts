@@ -153,6 +153,8 @@ const RoleSchema = z.strictObject({
   guardrails: RoleGuardrailsSchema.optional(),
   /** rate limits (issue 10): the most GET requests under /v1 a subject holding this role may make per window. */
   readRateLimit: z.strictObject({ requests: z.number().int().min(1), per: Duration }).optional(),
+  /** formats (issue 12): the most rows one bulk answer (CSV, NDJSON, Arrow, Parquet) may hold for this role. */
+  exportRowLimit: z.number().int().min(1).optional(),
 });
 
 export const RolesFileSchema = z.strictObject({ roles: z.record(ident, RoleSchema) });

@@ -27,3 +27,5 @@ export interface QuerySpec {
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 10000;
+/** A bulk answer (CSV, NDJSON, Arrow, Parquet) without `limit`: every row (issue 12). */
+export const ALL_ROWS = Number.MAX_SAFE_INTEGER;

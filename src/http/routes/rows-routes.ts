@@ -1,4 +1,5 @@
 // GET, POST and PATCH /v1/datasets/:domain/:dataset/rows: governed reads and writes.
+// GET answers JSON, CSV, NDJSON, Arrow or Parquet (answer-formats.ts: Accept or format=).
 // http (parse) -> policy + query (plan) -> stores (run) -> audit (record, before the answer) -> http.
 // Writes also pass their guardrails (guard-write.ts); POST takes ?on_conflict= (upsert), ?dry_run=
 // and an Idempotency-Key header.
@@ -14,7 +15,8 @@ import { checkRowUpdate, clearValues, storedRow } from '../../query/write-check'
 import { openRead } from '../../stores/execute-read';
 import { executeInsert, executeUpdate, executeUpsert } from '../../stores/execute-write';
 import { recordOutcome } from '../audit-request';
-import { jsonRows } from '../row-encoder';
+import { exportRowLimit } from '../../policy/export-limit';
+import { chooseFormat, encoderFor, fileNameFor } from '../answer-formats';
 import { sendRows } from '../send-rows';
 import { guardWrite } from '../guard-write';
 import { answerIdempotently } from '../idempotent-request';
@@ -36,19 +38,41 @@ export function rowsRoutes(deps: AppDeps): Router {
     const c = ctx(res);
     c.action = 'read';
     const ds = findDataset(deps, res, req.params.domain, req.params.dataset);
+    res.vary('Accept');
+    const format = chooseFormat(req.query.format, (types) => req.accepts(types));
     // Keyset pages (page_size, cursor): JSON pages with a next cursor, in a file of their own.
-    if (isPageRequest(req.query)) return readPage(deps, req, res, ds, granted);
-    const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames);
+    if (isPageRequest(req.query)) {
+      if (format !== 'json') throw fail('bad_request', 'keyset pages (page_size, cursor) answer JSON; for every row in a bulk format, leave them out', { parameter: 'format' });
+      const { format: _json, ...query } = req.query as Record<string, unknown>;
+      return readPage(deps, req, res, ds, granted, query);
+    }
+    const bulk = format !== 'json';
+    const spec = parseQuery(req.query as Record<string, unknown>, ds.columnNames, ['format'], { bulk });
     c.columns = spec.select;
     const store = storeOf(ds.store);
     const plan = planRead(c.access!.ability, ds, spec, store.dialect);
     c.fingerprint = plan.fingerprint;
+    const encoder = encoderFor(format, plan);
+    const rowLimit = bulk ? exportRowLimit(deps.policies, c.access!.grants, plan.grantIds) : undefined;
     const cursor = openRead(store, plan, deps.mask);
     const columns = cursor.columns;
-    await sendRows(deps, req, res, cursor, jsonRows({ limit: plan.limit, offset: plan.offset }), {
-      allow: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details }),
-      ended: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: { ...details, completes: c.auditId } }),
-    });
+    const more = bulk ? { format } : {};
+    await sendRows(
+      deps,
+      req,
+      res,
+      cursor,
+      encoder,
+      {
+        allow: async (rowCount, details) => {
+          await granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: details || bulk ? { ...details, ...more } : undefined });
+          // Only an answer that is about to be sent is offered as a file (never a refusal).
+          if (bulk) res.setHeader('Content-Disposition', `attachment; filename="${fileNameFor(format, ds.key)}"`);
+        },
+        ended: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: { ...details, ...more, completes: c.auditId } }),
+      },
+      rowLimit,
+    );
   });
 
   r.post('/v1/datasets/:domain/:dataset/rows', async (req, res) => {

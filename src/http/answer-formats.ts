@@ -1,0 +1,62 @@
+// Which format a read answers in: `format=` when given (for clients that cannot set headers), else
+// the Accept header with its q-values (Express's req.accepts, i.e. the `negotiator` package: exact
+// types beat `type/*`, which beats `*/*`; ties go to the header's order, then to this table's).
+// JSON stays the default. An Accept that names none of these is 406 `not_acceptable`, with the list.
+import { fail } from '../errors';
+import type { ReadPlan } from '../query/plan-read';
+import { arrowRows } from './encoders/arrow';
+import { csvRows } from './encoders/csv';
+import { ndjsonRows } from './encoders/ndjson';
+import { parquetRows } from './encoders/parquet';
+import { jsonRows, type AnswerColumn, type RowEncoder } from './row-encoder';
+
+export const FORMATS = {
+  json: 'application/json',
+  csv: 'text/csv',
+  ndjson: 'application/x-ndjson',
+  arrow: 'application/vnd.apache.arrow.stream',
+  parquet: 'application/vnd.apache.parquet',
+} as const;
+export type Format = keyof typeof FORMATS;
+
+const NAMES = Object.keys(FORMATS) as Format[];
+const TYPES = Object.values(FORMATS);
+
+function notAcceptable(detail: string) {
+  return fail('not_acceptable', `${detail}; this endpoint answers ${TYPES.join(', ')} (or format=${NAMES.join('|')})`, { acceptable: TYPES, formats: NAMES });
+}
+
+/** `accepts` is Express's req.accepts: the best of the given types for the request's Accept, or false. */
+export function chooseFormat(formatParam: unknown, accepts: (types: string[]) => string | false): Format {
+  if (formatParam !== undefined) {
+    if (typeof formatParam !== 'string') throw fail('bad_request', 'format may be given once, as text', { parameter: 'format' });
+    if (!Object.hasOwn(FORMATS, formatParam)) throw notAcceptable(`format=${formatParam.slice(0, 32)} is not a format this gateway writes`);
+    return formatParam as Format;
+  }
+  const best = accepts(TYPES);
+  if (best === false) throw notAcceptable('none of the types in Accept can be served');
+  return NAMES[TYPES.indexOf(best as (typeof TYPES)[number])];
+}
+
+/** The answer's columns with their types; a column masked on any row holds tokens, so it is text. */
+export function answerColumns(plan: ReadPlan): AnswerColumn[] {
+  return plan.columns.map((c) => ({ name: c.name, type: plan.ds.columns[c.name].type, masked: c.masked !== false }));
+}
+
+export function encoderFor(format: Format, plan: ReadPlan): RowEncoder {
+  switch (format) {
+    case 'json':
+      return jsonRows({ limit: plan.limit, offset: plan.offset });
+    case 'csv':
+      return csvRows(answerColumns(plan));
+    case 'ndjson':
+      return ndjsonRows();
+    case 'arrow':
+      return arrowRows(answerColumns(plan));
+    case 'parquet':
+      return parquetRows(answerColumns(plan));
+  }
+}
+
+/** The file name a bulk answer suggests when saved: `<domain>.<dataset>.<format>`. */
+export const fileNameFor = (format: Format, datasetKey: string) => `${datasetKey}.${format === 'arrow' ? 'arrows' : format}`;
