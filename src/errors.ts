@@ -31,6 +31,7 @@ export const ERRORS = {
   self_grant: { status: 403, title: 'Separation of duties' },
   last_admin: { status: 403, title: 'The last admin grant cannot be revoked' },
   row_denied: { status: 403, title: 'Row not permitted' },
+  access_revoked: { status: 403, title: 'Access revoked during the answer' },
   // 404
   not_found: { status: 404, title: 'Not found' },
   dataset_not_found: { status: 404, title: 'Dataset not found' },

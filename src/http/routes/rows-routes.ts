@@ -45,6 +45,7 @@ export function rowsRoutes(deps: AppDeps): Router {
     await sendRows(deps, req, res, cursor, jsonRows({ limit: plan.limit, offset: plan.offset }), {
       allow: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details }),
       ended: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: { ...details, completes: c.auditId } }),
+      stillAllowed: () => deps.access.stillHolds(c.principal!, plan.grantIds),
     });
   });
 
