@@ -33,6 +33,7 @@ export const ERRORS = {
   last_admin: { status: 403, title: 'The last admin grant cannot be revoked' },
   row_denied: { status: 403, title: 'Row not permitted' },
   cursor_revoked: { status: 403, title: 'Cursor revoked' },
+  access_revoked: { status: 403, title: 'Access revoked during the answer' },
   // 404
   not_found: { status: 404, title: 'Not found' },
   dataset_not_found: { status: 404, title: 'Dataset not found' },

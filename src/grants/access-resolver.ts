@@ -3,9 +3,10 @@
 // grants, revocations and suspensions version counters together; any change made by any
 // process sharing the state store bumps one of them in its own transaction, so caches here are
 // invalidated by the change itself on the very next request (no timer). Expiry is honoured to the instant.
+// The same read tells a long answer already in flight whether the access it started with still holds.
 import type { Principal } from '../auth/verify-token';
 import type { Clock } from '../clock';
-import { fail } from '../errors';
+import { fail, GatewayError } from '../errors';
 import { buildAbility, type AppAbility } from '../policy/build-ability';
 import type { Policies } from '../policy/load-policies';
 import type { GrantStore } from './grant-store';
@@ -64,6 +65,29 @@ export class AccessResolver {
       throw fail('token_revoked', `tokens of ${p.subject} issued before ${new Date(cutoff).toISOString()} have been revoked; get a new token`);
     }
     return this.grantsAt(p.subject, versions.grants_version);
+  }
+
+  /**
+   * Whether the access a read started with still holds: the subject is not suspended, its token not
+   * revoked, and each of `grantIds` (the grants that authorised the read) still in force. The answer
+   * says why not (403 access_revoked), for a stream to end with. It reads the same shared version
+   * counters as every request: when none changed and no grant has expired, it costs that one read.
+   */
+  async stillHolds(p: Principal, grantIds: readonly string[]): Promise<GatewayError | undefined> {
+    let access: Access;
+    try {
+      access = await this.forPrincipal(p);
+    } catch (e) {
+      if (e instanceof GatewayError && e.status === 401) return fail('access_revoked', `access was revoked during the answer: ${e.message}`, { because: e.code });
+      throw e;
+    }
+    const held = new Set(access.grants.map((g) => g.id));
+    const lost = grantIds.filter((id) => !held.has(id));
+    if (lost.length === 0) return undefined;
+    return fail('access_revoked', `access was revoked during the answer: grant ${lost.join(', ')}, which authorised this read, was revoked or has expired`, {
+      because: 'grant_revoked_or_expired',
+      grantIds: lost,
+    });
   }
 
   /** The subject's access now, and its suspension if any (for explain). */

@@ -152,5 +152,6 @@ export async function readPage(deps: AppDeps, req: Request, res: Response, ds: D
   await sendRows(deps, req, res, rows, pageRows(rows), {
     allow: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: { ...details, cursor } }),
     ended: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: { ...details, cursor, completes: c.auditId } }),
+    stillAllowed: () => deps.access.stillHolds(c.principal!, plan.grantIds),
   });
 }

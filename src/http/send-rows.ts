@@ -2,10 +2,12 @@
 // each batch to the socket with back-pressure, so memory is bounded by a batch, not by the answer.
 // An answer that fits in its first batch (most of them) is audited with its exact row count and sent
 // in one write. A larger one is audited before its first byte (fail closed), streamed, and audited
-// again when it ends (row count, bytes, and how it ended); the final bytes leave only after that
-// second entry is committed. The answer cap (MESHGUARD_MAX_RESPONSE_BYTES) ends a stream with the
-// encoder's error and a cut connection; a client that goes away stops the read. Bulk formats (CSV,
-// NDJSON, Arrow, Parquet) have no answer cap; a role's export row limit (`rowLimit`) ends them the same way.
+// again when it ends (row count, bytes, duration, and how it ended); the final bytes leave only after
+// that second entry is committed. Before each batch is written the caller's access is checked again,
+// so a revoke (grant revoked or expired, subject suspended, token revoked) stops a stream within one
+// batch. A revoke, the answer cap (MESHGUARD_MAX_RESPONSE_BYTES), a role's export row limit or a
+// store failure ends a stream with the encoder's error and a cut connection; a client that goes away
+// stops the read. Bulk formats (CSV, NDJSON, Arrow, Parquet) have no answer cap.
 import type { Request, Response } from 'express';
 import type { AppDeps } from '../app-deps';
 import { fail, type GatewayError } from '../errors';
@@ -19,13 +21,15 @@ import { byteLengthOf, joinChunks, type Chunk, type RowEncoder } from './row-enc
 export const BATCH_ROWS = 1000;
 export const BATCH_CHARS = 256 * 1024;
 
-export type StreamOutcome = 'complete' | 'cap_reached' | 'export_limit_reached' | 'client_closed' | 'store_error' | 'audit_failed';
+export type StreamOutcome = 'complete' | 'cap_reached' | 'export_limit_reached' | 'client_closed' | 'cut_by_revocation' | 'store_error' | 'audit_failed';
 
 export interface SendRowsHooks {
   /** Records the allowed read before any byte leaves; `rowCount` is null when the answer streams. */
   allow(rowCount: number | null, details?: Record<string, unknown>): Promise<void>;
   /** Records how a streamed answer ended; awaited before its last bytes are sent. */
   ended(rowCount: number, details: Record<string, unknown>): Promise<void>;
+  /** Whether the caller's access still holds, asked before each batch of a stream; the problem if not. */
+  stillAllowed(): Promise<GatewayError | undefined>;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -51,6 +55,7 @@ function overRowLimit(limit: RowLimit): GatewayError {
 export async function sendRows(deps: AppDeps, req: Request, res: Response, cursor: ReadCursor, encoder: RowEncoder, hooks: SendRowsHooks, rowLimit?: RowLimit): Promise<void> {
   const cap = encoder.bulk ? Infinity : deps.config.maxResponseBytes;
   const maxRows = rowLimit?.rows ?? Infinity;
+  const startedAt = process.hrtime.bigint();
   let gone = false;
   const onClose = () => {
     if (!res.writableFinished) gone = true;
@@ -69,7 +74,7 @@ export async function sendRows(deps: AppDeps, req: Request, res: Response, curso
       res.status(200).type(encoder.contentType).send(text);
       return;
     }
-    await streamRest(deps, req, res, cursor, encoder, hooks, { text, rows: first.length, cap, maxRows, rowLimit, gone: () => gone });
+    await streamRest(deps, req, res, cursor, encoder, hooks, { text, rows: first.length, cap, maxRows, rowLimit, startedAt, gone: () => gone });
   } finally {
     res.off('close', onClose);
     await cursor.close();
@@ -83,7 +88,7 @@ async function streamRest(
   cursor: ReadCursor,
   encoder: RowEncoder,
   hooks: SendRowsHooks,
-  s: { text: Chunk; rows: number; cap: number; maxRows: number; rowLimit?: RowLimit; gone: () => boolean },
+  s: { text: Chunk; rows: number; cap: number; maxRows: number; rowLimit?: RowLimit; startedAt: bigint; gone: () => boolean },
 ): Promise<void> {
   if (byteLengthOf(s.text) > s.cap) throw tooLarge(s.cap);
   await hooks.allow(null, { streamed: true });
@@ -113,6 +118,21 @@ async function streamRest(
       problem = fail('store_unavailable', 'the data store failed in the middle of the answer; the answer is incomplete', {}, e);
       break;
     }
+    // Asked after the read, just before the write: a batch leaves only if access held after it was read,
+    // however long the store took or the previous write took to drain to a slow client.
+    try {
+      problem = await hooks.stillAllowed();
+    } catch (e) {
+      // Access that cannot be confirmed is not assumed: fail closed.
+      deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'state store failed while re-checking access in a streamed read');
+      outcome = 'store_error';
+      problem = fail('store_unavailable', 'the gateway state store did not answer while re-checking access; the answer is incomplete', {}, e);
+      break;
+    }
+    if (problem) {
+      outcome = 'cut_by_revocation';
+      break;
+    }
     let chunk: Chunk = '';
     let chunkBytes = 0;
     for (const row of batch) {
@@ -136,7 +156,15 @@ async function streamRest(
     if (chunk.length) await write(chunk);
     if (problem) break;
   }
-  const details = { streamed: true, outcome, bytes, ...(problem && { code: problem.code }) };
+  const durationMs = Math.round(Number(process.hrtime.bigint() - s.startedAt) / 1e6);
+  const details = {
+    streamed: true,
+    outcome,
+    bytes,
+    durationMs,
+    ...(problem && { code: problem.code }),
+    ...(outcome === 'cut_by_revocation' && { because: problem!.extra.because }),
+  };
   if (outcome === 'client_closed') {
     // Nobody is left to answer; the entry still says how far the read went.
     await hooks.ended(rows, details).catch((e) => deps.logger.error({ err: e, requestId: ctx(res).requestId }, 'audit of an abandoned read failed'));

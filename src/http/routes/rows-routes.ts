@@ -70,6 +70,7 @@ export function rowsRoutes(deps: AppDeps): Router {
           if (bulk) res.setHeader('Content-Disposition', `attachment; filename="${fileNameFor(format, ds.key)}"`);
         },
         ended: (rowCount, details) => granted(req, res, 'read', plan, { status: 200, columns, rowCount, details: { ...details, ...more, completes: c.auditId } }),
+        stillAllowed: () => deps.access.stillHolds(c.principal!, plan.grantIds),
       },
       rowLimit,
     );
