@@ -1,7 +1,7 @@
 // The one door through which rows leave the gateway. Reads a cursor a batch at a time and writes
 // each batch to the socket with back-pressure, so memory is bounded by a batch, not by the answer.
-// An answer that fits in its first batch (most of them) is audited with its exact row count and sent
-// in one write. A larger one is audited before its first byte (fail closed), streamed, and audited
+// A JSON answer that fits in its first batch (most of them) is audited with its exact row count and
+// sent in one write. A larger one is audited before its first byte (fail closed), streamed, and audited
 // again when it ends (row count, bytes, duration, and how it ended); the final bytes leave only after
 // that second entry is committed. Before each batch is written the caller's access is checked again,
 // so a revoke (grant revoked or expired, subject suspended, token revoked) stops a stream within one
@@ -67,7 +67,9 @@ export async function sendRows(deps: AppDeps, req: Request, res: Response, curso
     let text = encoder.begin(cursor.columns);
     for (let i = 0; i < first.length; i++) text = joinChunks(text, encoder.row(first[i], i));
     if (encoder.flush) text = joinChunks(text, encoder.flush());
-    if (cursor.done) {
+    // Bulk exports are always audited twice (before the first byte, and with what was sent); so is any
+    // answer that does not fit in its first batch.
+    if (cursor.done && !encoder.bulk) {
       text = joinChunks(text, encoder.end());
       if (byteLengthOf(text) > cap) throw tooLarge(cap);
       await hooks.allow(first.length);
