@@ -59,11 +59,11 @@ describe.each(BACKENDS)('a revoke stops a stream already open, on $name', ({ pg 
    * Starts the big read and stops reading after its first chunk; once the gateway has stalled on the
    * full socket, runs `interfere`, waits over a second (a slow client), then reads the rest.
    */
-  async function readSlowly(token: string, requestId: string, interfere: () => Promise<void>): Promise<Streamed> {
+  async function readSlowly(token: string, requestId: string, interfere: () => Promise<void>, path = QUERY): Promise<Streamed> {
     const socket = new Promise<net.Socket>((r) => server.once('connection', r));
     let paused!: http.IncomingMessage;
     const answer = new Promise<Omit<Streamed, 'writtenAfter'>>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: QUERY, agent: false, headers: { ...bearer(token), 'X-Request-Id': requestId } }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers: { ...bearer(token), 'X-Request-Id': requestId } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => {
           if (!chunks.length) (paused = res).pause();
@@ -132,6 +132,30 @@ describe.each(BACKENDS)('a revoke stops a stream already open, on $name', ({ pg 
     });
     await expectCut(r, requestId, 'grant_revoked_or_expired');
     expect(JSON.parse(r.body).error.grantIds).toEqual([id]);
+  }, 60_000);
+
+  it('revoking the grant ends an NDJSON export with a final {"error"} line and a cut', async () => {
+    const id = await grantAnalyst('nina');
+    const requestId = `revoke-ndjson-${pg}`;
+    const r = await readSlowly(
+      gw.token('nina'),
+      requestId,
+      async () => {
+        expect((await gw.http().delete(`/v1/grants/${id}?reason=leaver`).set(dana())).status).toBe(204);
+      },
+      `${CUSTOMERS}?id=gte.${FIRST}&order=id.asc&format=ndjson`,
+    );
+    expect(r.status).toBe(200);
+    expect(r.cut).toBe(true);
+    const lines = r.body.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const last = lines.pop();
+    expect(last.error).toMatchObject({ code: 'access_revoked', status: 403, because: 'grant_revoked_or_expired' });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(PLANTED);
+    expect(lines.map((x: { id: number }) => x.id)).toEqual(Array.from({ length: lines.length }, (_, i) => FIRST + i));
+    const [, ended] = await auditOf(requestId);
+    expect(ended.details).toMatchObject({ outcome: 'cut_by_revocation', format: 'ndjson' });
+    expect(ended.rowCount).toBe(lines.length);
   }, 60_000);
 
   it('suspending the subject ends the stream within one batch', async () => {
