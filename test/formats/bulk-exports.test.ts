@@ -5,7 +5,7 @@
 import type net from 'node:net';
 import { tableFromIPC } from 'apache-arrow';
 import { editPolicy } from '../helpers/policy-copy';
-import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { BACKENDS, bearer, startTestGateway, type TestGateway, listen } from '../helpers/test-gateway';
 import { arrowToRows, asBytes, csvToRows, ndjsonToRows, parquetToRows, rawGet, type Types } from './read-formats';
 
 const ORDERS = '/v1/datasets/sales/orders/rows';
@@ -45,9 +45,7 @@ describe.each(BACKENDS)('bulk exports on $name', ({ pg }) => {
       }));
       expect((await gw.http().post(ORDERS).set(as('bob')).send({ rows })).status).toBe(201);
     }
-    server = gw.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    port = (server.address() as net.AddressInfo).port;
+    ({ server, port } = await listen(gw.app));
   }, 120_000);
   afterAll(async () => {
     await new Promise((r) => server.close(r));

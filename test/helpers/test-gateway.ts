@@ -2,6 +2,8 @@
 // demo stores in PostgreSQL (a fresh schema per gateway) when `pg: true`. Tests mint their own keys.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type http from 'node:http';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -122,3 +124,10 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
 export const BACKENDS: { name: string; pg: boolean }[] = [{ name: 'sqlite', pg: false }, ...(PG_URL ? [{ name: 'postgres', pg: true }] : [])];
 
 export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+
+/** The app on a real listener on 127.0.0.1 (a free port), for tests that read answers as they stream. */
+export async function listen(app: Gateway['app']): Promise<{ server: http.Server; port: number }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { BATCH_CHARS } from '../../src/http/send-rows';
 import { approxChars } from '../../src/stores/row-cursor';
-import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { BACKENDS, bearer, startTestGateway, type TestGateway, listen } from '../helpers/test-gateway';
 
 const CUSTOMERS = '/v1/datasets/sales/customers/rows';
 const FIRST = 100000;
@@ -39,9 +39,7 @@ describe.each(BACKENDS)('a revoke stops a stream already open, on $name', ({ pg 
     gw = await startTestGateway({ pg });
     const knex = gw.deps.stores.get('sales')!.knex;
     for (let id = FIRST; id < FIRST + PLANTED; id += 500) await knex('customers').insert(Array.from({ length: 500 }, (_, k) => planted(id + k)));
-    server = gw.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    port = (server.address() as net.AddressInfo).port;
+    ({ server, port } = await listen(gw.app));
   }, 120_000);
   afterAll(async () => {
     server.closeAllConnections();

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
-import { BACKENDS, ROOT, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { BACKENDS, ROOT, bearer, startTestGateway, type TestGateway, listen } from '../helpers/test-gateway';
 
 const REGISTER = path.join(__dirname, '..', 'helpers', 'swc-register.js');
 const CUSTOMERS = '/v1/datasets/sales/customers/rows';
@@ -68,9 +68,7 @@ describe.each(BACKENDS)('streamed reads on $name', ({ pg }) => {
       const r = await gw.http().post(CUSTOMERS).set(bob).send({ rows });
       expect(r.status).toBe(201);
     }
-    server = gw.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    port = (server.address() as net.AddressInfo).port;
+    ({ server, port } = await listen(gw.app));
   }, 120_000);
   afterAll(async () => {
     await new Promise((r) => server.close(r));
@@ -162,9 +160,7 @@ describe.each(BACKENDS)('the answer cap on $name', ({ pg }) => {
       const rows = Array.from({ length: 30 }, (_, k) => ({ id: id + k, name: TEN_KB, email: null, region: 'EU', segment: TEN_KB }));
       expect((await gw.http().post(CUSTOMERS).set(bob).send({ rows })).status).toBe(201);
     }
-    server = gw.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    port = (server.address() as net.AddressInfo).port;
+    ({ server, port } = await listen(gw.app));
   }, 60_000);
   afterAll(async () => {
     await new Promise((r) => server.close(r));
