@@ -30,7 +30,7 @@ function notAcceptable(detail: string) {
 export function chooseFormat(formatParam: unknown, accepts: (types: string[]) => string | false): Format {
   if (formatParam !== undefined) {
     if (typeof formatParam !== 'string') throw fail('bad_request', 'format may be given once, as text', { parameter: 'format' });
-    if (!Object.hasOwn(FORMATS, formatParam)) throw notAcceptable(`format=${formatParam.slice(0, 32)} is not a format this gateway writes`);
+    if (!Object.hasOwn(FORMATS, formatParam)) throw notAcceptable(`format=${/^[A-Za-z0-9_-]{1,16}$/.test(formatParam) ? formatParam : '(an unknown name)'} is not a format this gateway writes`);
     return formatParam as Format;
   }
   const best = accepts(TYPES);
