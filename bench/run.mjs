@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string', default: '50' },
     'gateway-only': { type: 'boolean', default: false },
+    'skip-stream': { type: 'boolean', default: false },
   },
 });
 const QUICK = args.quick;
@@ -275,7 +276,7 @@ async function main() {
     }
     const standardPeakRss = peakRss;
     phase = 'stream';
-    const stream = workloads.some((w) => w.name === 'read50') || args.only?.includes('stream') ? await streamExport(gw, dataDir, tokens.alice, () => peakBy.stream ?? 0) : null;
+    const stream = !args['skip-stream'] && (workloads.some((w) => w.name === 'read50') || args.only?.includes('stream')) ? await streamExport(gw, dataDir, tokens.alice, () => peakBy.stream ?? 0) : null;
 
     phase = 'shutdown';
     const byName = Object.fromEntries(results.map((r) => [r.name, r]));

@@ -37,9 +37,11 @@ export function toStoreValue(column: string, type: ColumnType, value: unknown, d
       if (typeof value !== 'string' || !DATE.test(value) || Number.isNaN(Date.parse(value))) bad(column, type, value);
       return value;
     case 'timestamp': {
-      if (typeof value !== 'string' || !TIMESTAMP.test(value) || Number.isNaN(Date.parse(value))) bad(column, type, value);
+      if (typeof value !== 'string' || !TIMESTAMP.test(value)) bad(column, type, value);
+      const at = new Date(value);
+      if (Number.isNaN(at.getTime())) bad(column, type, value);
       // One canonical text form, so SQLite compares timestamps correctly as text.
-      return new Date(value).toISOString();
+      return at.toISOString();
     }
     case 'text':
       if (typeof value !== 'string' && !(fromText && typeof value === 'string')) bad(column, type, value);

@@ -21,6 +21,13 @@ export async function onSqliteConnection<T>(knex: Knex, fn: (db: BetterSqlite3.D
   }
 }
 
+/** Runs `fn` on the connection a knex SQLite transaction holds (between its other queries, never during one). */
+export async function onTransactionConnection<T>(trx: Knex.Transaction, fn: (db: BetterSqlite3.Database) => T): Promise<T> {
+  // A transaction's client always answers with the connection the transaction holds, and releases nothing.
+  const db = await (trx.client as unknown as PoolClient).acquireConnection();
+  return fn(db);
+}
+
 const NAMED = '\u0000mg:';
 
 /** A value standing for a named parameter in a query handed to `heldQuery`. */

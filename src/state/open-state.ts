@@ -3,6 +3,7 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
+import { CachingSqliteClient } from './caching-sqlite-client';
 import { ensurePrivateSqliteFile } from './private-files';
 import { stateMigrations } from './state-migrations';
 
@@ -19,7 +20,7 @@ export interface StateDb {
  *  instead of SQLITE_BUSY errors, and synchronous=FULL so a committed transaction survives a crash. */
 export function sqliteConnection(file: string, opts: { readonly?: boolean } = {}): Knex.Config {
   return {
-    client: 'better-sqlite3',
+    client: CachingSqliteClient as unknown as Knex.Config['client'],
     connection: { filename: file, options: { readonly: opts.readonly ?? false } } as Knex.Sqlite3ConnectionConfig,
     useNullAsDefault: true,
     pool: {

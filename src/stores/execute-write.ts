@@ -1,29 +1,52 @@
-// Runs authorised writes on their store, each in one transaction: all rows or none. The caller
-// passes `beforeCommit`, which records the audit entry: if that fails, the write rolls back.
+// Runs authorised writes on their store, each in one transaction (or, on SQLite, one savepoint of a
+// transaction shared with concurrent writes: write-batches.ts): all rows or none. The caller passes
+// `beforeCommit`, which records the audit entry: if that fails, the write rolls back.
 import type { Knex } from 'knex';
 import type { InsertPlan, UpdatePlan } from '../query/plan-write';
 import { keyString, type UpsertChanges, type UpsertPlan } from '../query/plan-upsert';
 import { toCondition } from '../query/sql-fragment';
+import { cachedStatement, onTransactionConnection } from '../state/held-statements';
 import type { Store } from './store-registry';
 import { translateStoreError } from './translate-error';
 
 /** SQLite allows 32766 bound parameters per statement (PostgreSQL 65535); stay well under for any store. */
 const MAX_PARAMS = 30000;
-/** knex writes a multi-row SQLite insert as one compound SELECT, and SQLite allows 500 terms in one. */
-const SQLITE_MAX_ROWS = 500;
 /** Keys looked up per statement when reading the stored rows of an upsert batch. */
 const KEYS_PER_LOOKUP = 500;
 
-/** Inserts in chunks so rows x columns stays under the drivers' bound-parameter limits. */
+/**
+ * Inserts rows. On SQLite: one single-row statement, held prepared on the connection, run per row
+ * (what a hand-written SQLite writer does: no SQL to build or prepare per batch). Elsewhere: multi-row
+ * inserts in chunks, so rows x columns stays under the driver's bound-parameter limit. Either way a
+ * column a row leaves out is NULL in that row, as knex writes it.
+ */
 async function insertChunked(store: Store, trx: Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  if (store.dialect === 'sqlite') return insertSqlite(trx, table, rows);
   let perRow = 1;
   for (const r of rows) perRow = Math.max(perRow, Object.keys(r).length);
-  let chunk = Math.max(1, Math.floor(MAX_PARAMS / perRow));
-  if (store.dialect === 'sqlite') chunk = Math.min(chunk, SQLITE_MAX_ROWS);
+  const chunk = Math.max(1, Math.floor(MAX_PARAMS / perRow));
   for (let i = 0; i < rows.length; i += chunk) await trx(table).insert(rows.slice(i, i + chunk));
 }
 
+/** A value as knex's better-sqlite3 client binds it. */
+const sqliteValue = (v: unknown): unknown => (v === undefined ? null : v instanceof Date ? v.valueOf() : typeof v === 'boolean' ? Number(v) : v);
+
+async function insertSqlite(trx: Knex.Transaction, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
+  const { sql } = trx(table).insert(Object.fromEntries(columns.map((c) => [c, null]))).toSQL().toNative();
+  await onTransactionConnection(trx, (db) => {
+    const insert = cachedStatement(db, sql);
+    const values: unknown[] = new Array(columns.length);
+    for (const r of rows) {
+      for (let i = 0; i < columns.length; i++) values[i] = sqliteValue(r[columns[i]]);
+      insert.run(values);
+    }
+  });
+}
+
+/** One write in one transaction: shared with concurrent writes on SQLite (write-batches.ts), its own on PostgreSQL. */
 async function inTransaction<T>(store: Store, work: (trx: Knex.Transaction) => Promise<T>, beforeCommit: (result: T) => Promise<void>): Promise<T> {
+  if (store.writes) return store.writes.run(work, beforeCommit);
   const trx = await store.knex.transaction();
   let result: T;
   try {

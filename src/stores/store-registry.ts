@@ -8,15 +8,18 @@ import type { Policies } from '../policy/load-policies';
 import type { StoreDef } from '../policy/policy-schema';
 import { sqliteConnection, type Dialect } from '../state/open-state';
 import { SqliteReaders } from './sqlite-readers';
+import { WriteBatches } from './write-batches';
 import { ensurePrivateDir, ensurePrivateSqliteFile } from '../state/private-files';
 
 export interface Store {
   name: string;
   knex: Knex;
   dialect: Dialect;
-  /** For SQLite stores: the database file, and the read connections of streamed reads. */
+  /** For SQLite stores: the database file, the read connections of streamed reads, and the group
+   *  commit of concurrent writes (write-batches.ts). */
   file?: string;
   readers?: SqliteReaders;
+  writes?: WriteBatches;
 }
 
 export type StoreRegistry = Map<string, Store>;
@@ -32,7 +35,8 @@ export function openStores(config: Config, policies: Policies): StoreRegistry {
       const file = sqliteStoreFile(config, def);
       ensurePrivateDir(config.dataDir);
       ensurePrivateSqliteFile(file); // data/stores 0700, the store's files 0600
-      stores.set(name, { name, dialect: 'sqlite', file, knex: knexFactory(sqliteConnection(file)), readers: new SqliteReaders(file) });
+      const knex = knexFactory(sqliteConnection(file));
+      stores.set(name, { name, dialect: 'sqlite', file, knex, readers: new SqliteReaders(file), writes: new WriteBatches(knex) });
     } else {
       const url = config.secretFromEnv(def.urlEnv);
       if (!url) throw new ConfigError(`${def.urlEnv}: not set, but policy store ${name} takes its connection string from it`);
