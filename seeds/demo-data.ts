@@ -113,4 +113,7 @@ export const DEMO_GRANTS = [
   // guardrails (issue 5): the bidding model's writer, and the marketing steward who can resume it.
   { subject: 'sam', role: 'scientist', domain: 'marketing', reason: 'demo: bidding model writes bids back' },
   { subject: 'mia', role: 'steward', domain: 'marketing', reason: 'demo: owns the marketing domain' },
+  // metrics (issue 13): a business stakeholder who sees sales and hr metrics, never a row.
+  { subject: 'max', role: 'manager', domain: 'sales', reason: 'demo: sales and headcount reporting' },
+  { subject: 'max', role: 'manager', domain: 'hr', reason: 'demo: sales and headcount reporting' },
 ];

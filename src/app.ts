@@ -14,6 +14,7 @@ import { explainRoutes } from './http/routes/explain-routes';
 import { grantsRoutes } from './http/routes/grants-routes';
 import { guardrailsRoutes } from './http/routes/guardrails-routes';
 import { healthRoutes } from './http/routes/health-routes';
+import { metricsRoutes } from './http/routes/metrics-routes';
 import { reviewsRoutes } from './http/routes/reviews-routes';
 import { revocationsRoutes } from './http/routes/revocations-routes';
 import { rowsRoutes } from './http/routes/rows-routes';
@@ -40,6 +41,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(express.json({ limit: MAX_BODY, strict: true }));
   app.use(datasetsRoutes(deps));
   app.use(rowsRoutes(deps));
+  app.use(metricsRoutes(deps));
   app.use(grantsRoutes(deps));
   app.use(guardrailsRoutes(deps));
   app.use(auditRoutes(deps));

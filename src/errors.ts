@@ -18,6 +18,8 @@ export const ERRORS = {
   malformed_request: { status: 400, title: 'Malformed HTTP request' },
   reason_required: { status: 400, title: 'A reason is required' },
   export_limit_exceeded: { status: 400, title: 'Export larger than your role may take' },
+  unknown_metric: { status: 400, title: 'Unknown metric' },
+  unknown_dimension: { status: 400, title: 'Unknown dimension' },
   // 401
   missing_token: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'Invalid token' },

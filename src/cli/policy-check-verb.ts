@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Grant } from '../grants/grant-types';
-import { READ_MASKED, buildAbility } from '../policy/build-ability';
+import { AGGREGATE_METRICS, READ_MASKED, READ_METRICS, buildAbility } from '../policy/build-ability';
 import { loadPolicies, type Policies } from '../policy/load-policies';
 import { CLASSIFICATIONS } from '../policy/policy-schema';
 import type { CliVerb } from './cli-verb';
@@ -25,7 +25,14 @@ export function effectivePermissions(policies: Policies, role: string): string[]
       continue;
     }
     const parts: string[] = [];
-    for (const [label, action] of [['read', 'read'], ['read masked', READ_MASKED], ['insert', 'insert'], ['update', 'update']] as const) {
+    for (const [label, action] of [
+      ['read', 'read'],
+      ['read masked', READ_MASKED],
+      ['insert', 'insert'],
+      ['update', 'update'],
+      ['metrics', READ_METRICS],
+      ['metrics (aggregate only)', AGGREGATE_METRICS],
+    ] as const) {
       const allowed = cols.filter(({ ds, c }) => ability.can(action, ds.subjectType, c));
       if (allowed.length === 0) continue;
       const conditional = allowed.some(({ ds, c }) => ability.rulesFor(action, ds.subjectType, c).some((r) => !r.inverted && r.conditions));
@@ -33,9 +40,10 @@ export function effectivePermissions(policies: Policies, role: string): string[]
     }
     lines.push(`${cls.padEnd(13)} ${parts.length ? parts.join(', ') : 'denied'}`);
   }
-  const control = policies.roles[role].allRules.filter((r) => !r.inverted && r.actions.some((a) => !['read', 'insert', 'update'].includes(a)));
+  const dataActions = ['read', 'insert', 'update', 'read_metrics'];
+  const control = policies.roles[role].allRules.filter((r) => !r.inverted && r.actions.some((a) => !dataActions.includes(a)));
   for (const r of control) {
-    const acts = r.actions.filter((a) => !['read', 'insert', 'update'].includes(a));
+    const acts = r.actions.filter((a) => !dataActions.includes(a));
     lines.push(`${'control'.padEnd(13)} ${acts.join(', ')}${r.roles ? ` on roles ${r.roles === '*' ? 'all' : r.roles.join(', ')}` : ''}`);
   }
   return lines;

@@ -22,20 +22,27 @@ export type Format = keyof typeof FORMATS;
 const NAMES = Object.keys(FORMATS) as Format[];
 const TYPES = Object.values(FORMATS);
 
-function notAcceptable(detail: string) {
-  return fail('not_acceptable', `${detail}; this endpoint answers ${TYPES.join(', ')} (or format=${NAMES.join('|')})`, { acceptable: TYPES, formats: NAMES });
+function notAcceptable(detail: string, names: readonly Format[]) {
+  const types = names.map((n) => FORMATS[n]);
+  return fail('not_acceptable', `${detail}; this endpoint answers ${types.join(', ')} (or format=${names.join('|')})`, { acceptable: types, formats: names });
 }
 
-/** `accepts` is Express's req.accepts: the best of the given types for the request's Accept, or false. */
-export function chooseFormat(formatParam: unknown, accepts: (types: string[]) => string | false): Format {
+/**
+ * `accepts` is Express's req.accepts: the best of the given types for the request's Accept, or false.
+ * `offered`: the formats this endpoint writes (every one by default; metric answers: JSON and CSV).
+ */
+export function chooseFormat(formatParam: unknown, accepts: (types: string[]) => string | false, offered: readonly Format[] = NAMES): Format {
   if (formatParam !== undefined) {
     if (typeof formatParam !== 'string') throw fail('bad_request', 'format may be given once, as text', { parameter: 'format' });
-    if (!Object.hasOwn(FORMATS, formatParam)) throw notAcceptable(`format=${/^[A-Za-z0-9_-]{1,16}$/.test(formatParam) ? formatParam : '(an unknown name)'} is not a format this gateway writes`);
+    if (!offered.includes(formatParam as Format)) {
+      throw notAcceptable(`format=${/^[A-Za-z0-9_-]{1,16}$/.test(formatParam) ? formatParam : '(an unknown name)'} is not a format this ${Object.hasOwn(FORMATS, formatParam) ? 'endpoint' : 'gateway'} writes`, offered);
+    }
     return formatParam as Format;
   }
-  const best = accepts(TYPES);
-  if (best === false) throw notAcceptable('none of the types in Accept can be served');
-  return NAMES[TYPES.indexOf(best as (typeof TYPES)[number])];
+  const types = offered.map((n) => FORMATS[n]);
+  const best = accepts(types);
+  if (best === false) throw notAcceptable('none of the types in Accept can be served', offered);
+  return offered[types.indexOf(best as (typeof TYPES)[number])];
 }
 
 /** The answer's columns with their types; a column masked on any row holds tokens, so it is text. */

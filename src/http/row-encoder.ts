@@ -33,15 +33,22 @@ export interface AnswerColumn {
   masked: boolean;
 }
 
-/** `{ columns, rows: [...], ...trailer }`; an aborted answer closes with an `error` member before the cut. */
-export function jsonRows(trailer: Record<string, unknown>): RowEncoder {
-  const tail = JSON.stringify(trailer).slice(1);
+/**
+ * `{ columns, rows: [...], ...trailer }`; an aborted answer closes with an `error` member before the cut.
+ * The trailer may be a function, asked at the end (a metric answer's suppressedGroups, known once read).
+ */
+export function jsonRows(trailer: Record<string, unknown> | (() => Record<string, unknown>)): RowEncoder {
+  const tailOf = () => JSON.stringify(typeof trailer === 'function' ? trailer() : trailer).slice(1);
+  const fixed = typeof trailer === 'function' ? undefined : tailOf();
   return {
     contentType: 'application/json; charset=utf-8',
     bulk: false,
     begin: (columns) => `{"columns":${JSON.stringify(columns)},"rows":[`,
     row: (row, i) => (i === 0 ? JSON.stringify(row) : `,${JSON.stringify(row)}`),
-    end: () => (tail === '}' ? ']}' : `],${tail}`),
+    end: () => {
+      const tail = fixed ?? tailOf();
+      return tail === '}' ? ']}' : `],${tail}`;
+    },
     abort: (problem) => `],"error":${JSON.stringify(problem)}}`,
   };
 }

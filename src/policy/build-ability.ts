@@ -8,7 +8,14 @@ import { DATA_ACTIONS, type RuleDef } from './policy-schema';
 export type AppAbility = MongoAbility<[string, string | object]>;
 
 /** Raw CASL rule with the grant and role that produced it, so decisions can name their reason. */
-export type TaggedRule = RawRuleOf<AppAbility> & { grantId: string; role: string; /** index in the role's allRules (explain) */ ruleIndex?: number };
+export type TaggedRule = RawRuleOf<AppAbility> & {
+  grantId: string;
+  role: string;
+  /** index in the role's allRules (explain) */
+  ruleIndex?: number;
+  /** read_metrics rules (issue 13): the smallest group a metric answer may show. */
+  minGroupSize?: number;
+};
 
 export const GRANT_SUBJECT = 'Grant';
 export const AUDIT_SUBJECT = 'Audit';
@@ -16,9 +23,16 @@ export const AUDIT_SUBJECT = 'Audit';
 export const GUARDRAIL_SUBJECT = 'Guardrail';
 /** Masked reads are a separate CASL action, so a column can be readable in clear, masked, or not at all. */
 export const READ_MASKED = 'read_masked';
+/**
+ * metrics (issue 13): `read_metrics` lets a column's values appear in metric answers (as a group key or a
+ * filter) and be aggregated; an `aggregateOnly` rule compiles to this action instead: aggregated only.
+ */
+export const READ_METRICS = 'read_metrics';
+export const AGGREGATE_METRICS = 'read_metrics_aggregate';
+const ROW_ACTIONS: readonly string[] = [...DATA_ACTIONS, READ_METRICS];
 
 function dataRules(policies: Policies, grant: Grant, rule: RuleDef, ruleIndex: number): TaggedRule[] {
-  const actions = rule.actions.filter((a) => (DATA_ACTIONS as readonly string[]).includes(a));
+  const actions = rule.actions.filter((a) => ROW_ACTIONS.includes(a));
   if (actions.length === 0) return [];
   const out: TaggedRule[] = [];
   for (const ds of policies.datasets.values()) {
@@ -30,7 +44,7 @@ function dataRules(policies: Policies, grant: Grant, rule: RuleDef, ruleIndex: n
     if (fields.length === 0) continue;
     for (const action of actions) {
       out.push({
-        action: rule.mask && action === 'read' ? READ_MASKED : action,
+        action: rule.mask && action === 'read' ? READ_MASKED : rule.aggregateOnly && action === READ_METRICS ? AGGREGATE_METRICS : action,
         subject: ds.subjectType,
         fields,
         conditions: rule.rows,
@@ -39,6 +53,7 @@ function dataRules(policies: Policies, grant: Grant, rule: RuleDef, ruleIndex: n
         grantId: grant.id,
         role: grant.role,
         ruleIndex,
+        ...(action === READ_METRICS && rule.minGroupSize !== undefined && { minGroupSize: rule.minGroupSize }),
       });
     }
   }

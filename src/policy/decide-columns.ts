@@ -1,7 +1,7 @@
 // Per column of a dataset: may the caller see it in clear, only masked, or not at all; may it write it.
 // Type-level decisions (any row); which rows a conditional rule covers is the query planner's job.
 import type { DatasetInfo } from './load-policies';
-import { READ_MASKED, type AppAbility } from './build-ability';
+import { AGGREGATE_METRICS, READ_MASKED, READ_METRICS, type AppAbility } from './build-ability';
 
 export type ColumnVisibility = 'clear' | 'masked' | 'denied';
 
@@ -23,4 +23,17 @@ export function datasetActions(ability: AppAbility, ds: DatasetInfo): string[] {
   if (ds.columnNames.some((c) => columnVisibility(ability, ds, c) !== 'denied')) actions.push('read');
   for (const a of ['insert', 'update'] as const) if (ds.columnNames.some((c) => ability.can(a, ds.subjectType, c))) actions.push(a);
   return actions;
+}
+
+/**
+ * metrics (issue 13): how a metric answer may use a column. `group`: its values may appear as group
+ * keys and be filtered on (a read_metrics rule names it); `aggregate`: only aggregated by a measure (an
+ * aggregateOnly rule names it); `none`: not at all. Row rules (`read`) confer nothing here.
+ */
+export type MetricColumnUse = 'group' | 'aggregate' | 'none';
+
+export function metricColumnUse(ability: AppAbility, ds: DatasetInfo, column: string): MetricColumnUse {
+  if (ability.can(READ_METRICS, ds.subjectType, column)) return 'group';
+  if (ability.can(AGGREGATE_METRICS, ds.subjectType, column)) return 'aggregate';
+  return 'none';
 }

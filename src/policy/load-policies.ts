@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { checkDatasetGuardrails } from '../guardrails/check-guardrail-policy';
+import { loadMetrics, type MetricCatalog } from '../metrics/load-metrics';
 import { lookupTable, type LookupTable } from './lookup-table';
 import {
   DomainFileSchema,
@@ -49,12 +50,15 @@ export interface Policies {
   datasets: Map<string, DatasetInfo>;
   domains: string[];
   roles: LookupTable<RoleInfo>;
+  /** metrics (issue 13): semantic models and metrics of policies/metrics/. */
+  metrics: MetricCatalog;
 }
 
 export const datasetSubjectType = (domain: string, name: string): string => `dataset:${domain}.${name}`;
 
 function readYaml<S extends z.ZodType>(file: string, schema: S, hash: crypto.Hash): z.infer<S> {
-  const rel = path.basename(path.dirname(file)) === 'datasets' ? `datasets/${path.basename(file)}` : path.basename(file);
+  const sub = path.basename(path.dirname(file));
+  const rel = sub === 'datasets' || sub === 'metrics' ? `${sub}/${path.basename(file)}` : path.basename(file);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -97,6 +101,9 @@ function checkRules(roles: LookupTable<RoleInfo>, datasets: Map<string, DatasetI
         if (unknown) throw new ConfigError(`${at}.roles: unknown role ${unknown}`);
       }
       if (rule.mask && rule.actions.some((a) => a !== 'read')) throw new ConfigError(`${at}.mask: only read rules can mask`);
+      for (const key of ['aggregateOnly', 'minGroupSize'] as const) {
+        if (rule[key] !== undefined && rule.actions.some((a) => a !== 'read_metrics')) throw new ConfigError(`${at}.${key}: only read_metrics rules take ${key}`);
+      }
       if (!rule.rows) return;
       if (!rule.datasets) throw new ConfigError(`${at}.rows: a row condition needs the datasets it applies to`);
       for (const ds of datasets.values()) {
@@ -141,5 +148,6 @@ export function loadPolicies(dir: string): Policies {
   const roles = lookupTable(resolveRoles(lookupTable(roleDefs)));
   checkRules(roles, datasets);
   const domains = [...new Set([...datasets.values()].map((d) => d.domain))].sort();
-  return { version: hash.digest('hex').slice(0, 16), stores, datasets, domains, roles };
+  const metrics = loadMetrics(dir, datasets, domains, (file, schema) => readYaml(file, schema, hash));
+  return { version: hash.digest('hex').slice(0, 16), stores, datasets, domains, roles, metrics };
 }

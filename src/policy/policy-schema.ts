@@ -108,7 +108,9 @@ export const GRANT_ACTIONS = ['grant', 'revoke', 'list_grants'] as const;
 export const AUDIT_ACTIONS = ['read_audit'] as const;
 /** guardrails (issue 5): see guarded datasets and pauses, resume a paused writer (per domain). */
 export const GUARDRAIL_ACTIONS = ['view_guardrails', 'resume_writer'] as const;
-export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS] as const;
+/** metrics (issue 13): query named metrics (aggregates) over the columns the rule names, without reading rows. */
+export const METRIC_ACTIONS = ['read_metrics'] as const;
+export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS, ...METRIC_ACTIONS] as const;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const Operator = z.strictObject({
@@ -134,6 +136,10 @@ const RuleSchema = z
     columns: z.array(ident).optional(),
     /** Read rules: the values are shown as deterministic tokens, never in clear. */
     mask: z.boolean().optional(),
+    /** read_metrics rules (issue 13): the columns may be aggregated by a measure, never grouped or filtered by. */
+    aggregateOnly: z.boolean().optional(),
+    /** read_metrics rules (issue 13): every group of a metric answer summarises at least this many rows. */
+    minGroupSize: z.number().int().min(1).optional(),
     rows: RowConditionsSchema.optional(),
     /** Grant rules: the roles that may be granted, revoked or listed. */
     roles: z.union([z.literal('*'), z.array(ident)]).optional(),
@@ -169,4 +175,5 @@ export type RoleGuardrails = z.infer<typeof RoleGuardrailsSchema>;
 export type Classification = (typeof CLASSIFICATIONS)[number];
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 export type DataAction = (typeof DATA_ACTIONS)[number];
+export type MetricAction = (typeof METRIC_ACTIONS)[number];
 export type Action = (typeof ALL_ACTIONS)[number];

@@ -5,17 +5,18 @@
 import { GatewayError } from '../errors';
 import type { Grant } from '../grants/grant-types';
 import type { Suspension } from '../grants/revocation-store';
-import { READ_MASKED, type AppAbility, type TaggedRule } from '../policy/build-ability';
-import { columnVisibility } from '../policy/decide-columns';
+import { AGGREGATE_METRICS, READ_MASKED, READ_METRICS, type AppAbility, type TaggedRule } from '../policy/build-ability';
+import { columnVisibility, metricColumnUse } from '../policy/decide-columns';
+import { authorizeMetrics, minGroupSizeFor } from '../metrics/plan-metrics';
 import type { DatasetInfo, Policies } from '../policy/load-policies';
 import { lookup } from '../policy/lookup-table';
-import type { DataAction } from '../policy/policy-schema';
+import type { DataAction, MetricAction } from '../policy/policy-schema';
 import type { Dialect } from '../state/open-state';
 import { planRead } from './plan-read';
 import { requireAction } from './plan-write';
 
-/** Reads: shown (in clear), masked or denied; writes: allowed or denied. */
-export type ColumnDecision = 'shown' | 'masked' | 'denied' | 'allowed';
+/** Reads: shown (in clear), masked or denied; writes: allowed or denied; read_metrics: shown (may be grouped and filtered by), aggregated (only), denied. */
+export type ColumnDecision = 'shown' | 'masked' | 'denied' | 'allowed' | 'aggregated';
 
 export interface ExplainedRule {
   grantId: string;
@@ -38,6 +39,8 @@ export interface Explanation {
   missing?: string;
   grants: Pick<Grant, 'id' | 'role' | 'domain' | 'expiresAt'>[];
   columns: { name: string; classification: string; decision: ColumnDecision; rule: ExplainedRule | null }[];
+  /** read_metrics: the smallest group a metric answer over the dataset shows (null: no minimum). */
+  minGroupSize?: number | null;
   /** Shown to admins only (see withSuspension). */
   suspension?: { since: string; reason: string; createdBy: string };
 }
@@ -72,10 +75,11 @@ export function explainDecision(
   grants: readonly Grant[],
   ability: AppAbility,
   ds: DatasetInfo,
-  action: DataAction,
+  action: DataAction | MetricAction,
   columns: string[] | undefined,
   dialect: Dialect,
 ): Explanation {
+  if (action === 'read_metrics') return explainMetrics(policies, grants, ability, ds, columns);
   let decision: Explanation['decision'] = 'allow';
   let code: string | undefined;
   let detail = `${action} on ${ds.key} is allowed`;
@@ -123,6 +127,52 @@ export function explainDecision(
       return { id: g.id, role: g.role, domain: g.domain, expiresAt: g.expiresAt };
     }),
     columns: perColumn,
+  };
+}
+
+/**
+ * read_metrics: the planner's own dataset decision (authorizeMetrics) and column decisions
+ * (metricColumnUse): a column is `shown` (may be grouped and filtered by, and aggregated), `aggregated`
+ * (may only be aggregated by a measure) or `denied`; with the minGroupSize that applies.
+ */
+function explainMetrics(policies: Policies, grants: readonly Grant[], ability: AppAbility, ds: DatasetInfo, columns: string[] | undefined): Explanation {
+  let decision: Explanation['decision'] = 'allow';
+  let code: string | undefined;
+  let detail = `read_metrics on ${ds.key} is allowed`;
+  let missing: string | undefined;
+  try {
+    authorizeMetrics(ability, ds);
+    for (const c of columns ?? []) {
+      if (metricColumnUse(ability, ds, c) === 'none') throw new GatewayError('column_denied', `you may not use column ${c} of ${ds.key} in metrics`, { column: c, missing: `read_metrics ${ds.key}.${c}` });
+    }
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    decision = 'deny';
+    code = e.code;
+    detail = e.message;
+    missing = e.extra.missing as string | undefined;
+  }
+  const perColumn = (columns ?? ds.columnNames).map((name) => {
+    const use = metricColumnUse(ability, ds, name);
+    const rule = use === 'group' ? explainRule(policies, ability, READ_METRICS, ds, name) : use === 'aggregate' ? explainRule(policies, ability, AGGREGATE_METRICS, ds, name) : deniedBy(policies, ability, READ_METRICS, ds, name);
+    return { name, classification: lookup(ds.columns, name)!.classification, decision: ({ group: 'shown', aggregate: 'aggregated', none: 'denied' } as const)[use], rule };
+  });
+  const ids = new Set<string>();
+  if (decision === 'allow') {
+    for (const c of columns ?? ds.columnNames) for (const a of [READ_METRICS, AGGREGATE_METRICS]) for (const r of ability.rulesFor(a, ds.subjectType, c)) if (!r.inverted) ids.add((r.origin as TaggedRule).grantId);
+  }
+  const byId = new Map(grants.map((g) => [g.id, g]));
+  return {
+    decision,
+    ...(code && { code }),
+    detail,
+    ...(missing && { missing }),
+    grants: [...ids].filter((id) => byId.has(id)).map((id) => {
+      const g = byId.get(id)!;
+      return { id: g.id, role: g.role, domain: g.domain, expiresAt: g.expiresAt };
+    }),
+    columns: perColumn,
+    minGroupSize: decision === 'allow' ? minGroupSizeFor(ability, ds) : null,
   };
 }
 

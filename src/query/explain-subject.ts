@@ -9,13 +9,13 @@ import { fail } from '../errors';
 import { authorizeOversight, mayManageEverything } from '../policy/grant-decisions';
 import type { Policies } from '../policy/load-policies';
 import { lookup } from '../policy/lookup-table';
-import type { DataAction } from '../policy/policy-schema';
+import type { DataAction, MetricAction } from '../policy/policy-schema';
 import type { StoreRegistry } from '../stores/store-registry';
 import { explainDecision, withSuspension, type Explanation, type SuspensionView } from './explain-decision';
 
 export interface ExplainInput {
   subject: string;
-  action: DataAction;
+  action: DataAction | MetricAction;
   domain: string;
   dataset: string;
   columns?: string[];

@@ -5,7 +5,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { MAX_SUBJECT } from '../../grants/use-case';
-import { DATA_ACTIONS } from '../../policy/policy-schema';
+import { DATA_ACTIONS, METRIC_ACTIONS } from '../../policy/policy-schema';
 import { explainFor } from '../../query/explain-subject';
 import { recordOutcome } from '../audit-request';
 import { actorOf } from '../change-with-audit';
@@ -15,7 +15,7 @@ import { router } from '../router';
 
 const ExplainQuery = z.strictObject({
   subject: z.string().min(1).max(MAX_SUBJECT),
-  action: z.enum(DATA_ACTIONS),
+  action: z.enum([...DATA_ACTIONS, ...METRIC_ACTIONS]),
   domain: z.string().min(1).max(64),
   dataset: z.string().min(1).max(64),
   columns: z.string().min(1).max(4096).optional(),
