@@ -97,11 +97,17 @@ function rssMb(pid) {
 
 /** CPU time (ms) a process has used so far, from /proc/<pid>/stat (utime + stime). */
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+/** User plus system CPU time of a process (every thread), in ms. */
 function cpuMs(pid) {
+  const t = cpuTimes(pid);
+  return t && t.user + t.sys;
+}
+
+function cpuTimes(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+    return { user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS };
   } catch {
     return null;
   }
@@ -230,13 +236,16 @@ async function main() {
         for (const t of round % 2 ? [...targets].reverse() : targets) {
           phase = `${w.name}/${t}`;
           const pid = pids()[t];
-          const cpu0 = cpuMs(pid);
+          const cpu0 = cpuTimes(pid);
           const s = await runLoad(job(w, t, DURATION));
-          const cpu1 = cpuMs(pid);
+          const cpu1 = cpuTimes(pid);
           // CPU per answered request: unlike req/s, it barely moves when other jobs share the machine.
-          s.cpuUsPerReq = cpu0 === null || cpu1 === null || s.total === 0 ? null : Math.round(((cpu1 - cpu0) * 1000) / s.total);
+          const cpu = cpu0 && cpu1 ? { user: cpu1.user - cpu0.user, sys: cpu1.sys - cpu0.sys } : null;
+          s.cpuUsPerReq = cpu === null || s.total === 0 ? null : Math.round(((cpu.user + cpu.sys) * 1000) / s.total);
+          // The kernel's share (syscalls: socket writes, fsync): what the process's own code cannot save.
+          s.cpuSysShare = cpu === null || cpu.user + cpu.sys === 0 ? null : r2(cpu.sys / (cpu.user + cpu.sys));
           per[t].push(s);
-          log(`${w.name} round ${round + 1} ${t}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.cpuUsPerReq} us CPU/req, unexpected ${s.unexpected}/${s.total}`);
+          log(`${w.name} round ${round + 1} ${t}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.cpuUsPerReq} us CPU/req (system ${Math.round((s.cpuSysShare ?? 0) * 100)} %), unexpected ${s.unexpected}/${s.total}`);
         }
       }
       const agg = (rs) =>

@@ -26,7 +26,7 @@ export function auditEntry(deps: AppDeps, req: Request, res: Response, o: Outcom
     columns: o.columns ?? c.columns ?? null,
     rowCount: o.rowCount ?? null,
     fingerprint: o.fingerprint ?? c.fingerprint ?? null,
-    clientIp: req.ip ?? null,
+    clientIp: c.ip,
     latencyMs: elapsedMs(c),
     // Without a more precise answer from the route, an allowed request names the grants in force.
     grantIds: o.grantIds ?? (o.decision === 'allow' && c.access ? c.access.grants.map((g) => g.id) : null),

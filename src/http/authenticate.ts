@@ -21,7 +21,7 @@ export function authenticate(deps: AppDeps) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const c = ctx(res);
     const now = deps.clock.now();
-    const ip = req.ip ?? '';
+    const ip = c.ip ?? '';
     const due = failures.flushDue(now.getTime());
     if (due) await due;
     // Decided before verifying: a limited address's valid token still passes, its failures do not count.

@@ -8,6 +8,8 @@ import type { Access } from '../grants/access-resolver';
 export interface RequestContext {
   requestId: string;
   startedAt: bigint;
+  /** The client's address as Express reads it (req.ip), read once: each read parses forwarding headers. */
+  ip: string | null;
   principal?: Principal;
   access?: Access;
   /** What the request is doing, for the audit entry; set by the route as soon as it knows. */
@@ -33,7 +35,7 @@ export function ctx(res: Response): RequestContext {
 export function requestContext(req: Request, res: Response, next: NextFunction): void {
   const incoming = req.get('x-request-id');
   const requestId = incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID();
-  res.locals.mg = { requestId, startedAt: process.hrtime.bigint() } satisfies RequestContext;
+  res.locals.mg = { requestId, startedAt: process.hrtime.bigint(), ip: req.ip ?? null } satisfies RequestContext;
   res.setHeader('X-Request-Id', requestId);
   next();
 }

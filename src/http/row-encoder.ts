@@ -18,6 +18,8 @@ export interface RowEncoder {
   bulk: boolean;
   begin(columns: string[]): Chunk;
   row(row: Record<string, unknown>, index: number): Chunk;
+  /** Optional: the rows `start`, `start + 1`, ... at once, the same bytes as row() for each (a faster path). */
+  rows?(rows: Record<string, unknown>[], start: number): Chunk;
   /** The bytes of the rows gathered since the last flush, for formats that write a batch at a time. */
   flush?(): Chunk;
   end(): Chunk;
@@ -45,6 +47,8 @@ export function jsonRows(trailer: Record<string, unknown> | (() => Record<string
     bulk: false,
     begin: (columns) => `{"columns":${JSON.stringify(columns)},"rows":[`,
     row: (row, i) => (i === 0 ? JSON.stringify(row) : `,${JSON.stringify(row)}`),
+    // One stringify of the batch instead of one per row: the array's brackets off, the commas are the same.
+    rows: (rows, start) => (rows.length === 0 ? '' : `${start === 0 ? '' : ','}${JSON.stringify(rows).slice(1, -1)}`),
     end: () => {
       const tail = fixed ?? tailOf();
       return tail === '}' ? ']}' : `],${tail}`;

@@ -65,7 +65,8 @@ export async function sendRows(deps: AppDeps, req: Request, res: Response, curso
     const first = await cursor.read(BATCH_ROWS, BATCH_CHARS);
     if (first.length > maxRows) throw overRowLimit(rowLimit!);
     let text = encoder.begin(cursor.columns);
-    for (let i = 0; i < first.length; i++) text = joinChunks(text, encoder.row(first[i], i));
+    if (encoder.rows) text = joinChunks(text, encoder.rows(first, 0));
+    else for (let i = 0; i < first.length; i++) text = joinChunks(text, encoder.row(first[i], i));
     if (encoder.flush) text = joinChunks(text, encoder.flush());
     // Bulk exports are always audited twice (before the first byte, and with what was sent); so is any
     // answer that does not fit in its first batch.
