@@ -50,6 +50,21 @@ export function toStoreValue(column: string, type: ColumnType, value: unknown, d
   }
 }
 
+/** Whether a stored value already is what fromStoreValue would make of it (so it can leave as it is). */
+export function isJsonForm(type: ColumnType, value: unknown): boolean {
+  switch (type) {
+    case 'integer':
+    case 'decimal':
+      return typeof value === 'number' || value === null;
+    case 'text':
+    case 'date':
+    case 'timestamp':
+      return typeof value === 'string' || value === null;
+    default:
+      return false;
+  }
+}
+
 /** A stored value -> its JSON form, the same whichever store it came from. */
 export function fromStoreValue(type: ColumnType, value: unknown): unknown {
   if (value === null || value === undefined) return null;

@@ -3,7 +3,7 @@
 // Rows come through a cursor (row-cursor.ts), a batch at a time, never the whole answer at once.
 import type { Knex } from 'knex';
 import type { Masker } from '../policy/mask-value';
-import { fromStoreValue } from '../query/coerce-value';
+import { fromStoreValue, isJsonForm } from '../query/coerce-value';
 import { keyAlias, type KeyValue } from '../query/keyset';
 import type { ReadPlan } from '../query/plan-read';
 import { or, toCondition } from '../query/sql-fragment';
@@ -74,7 +74,15 @@ export function openRead(store: Store, plan: ReadPlan, mask: Masker): KeyedReadC
     flag: typeof c.clear === 'boolean' && typeof c.masked === 'boolean' ? null : FLAG(c.name),
     alwaysMasked: c.clear === false && c.masked === true,
   }));
+  // A row whose every value is already its JSON form (shown in clear, no flag or key column beside it)
+  // leaves as the store gave it: no copy per row. Otherwise it is rebuilt, masking applied.
+  const plain = cols.every((c) => c.flag === null && !c.alwaysMasked) && !plan.keys?.length;
+  const asStored = (r: Record<string, unknown>) => {
+    for (const c of cols) if (!isJsonForm(c.type, r[c.name])) return false;
+    return true;
+  };
   const shape = (r: Record<string, unknown>) => {
+    if (plain && asStored(r)) return r;
     const out: Record<string, unknown> = {};
     for (const c of cols) {
       const value = fromStoreValue(c.type, r[c.name]);

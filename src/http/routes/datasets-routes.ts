@@ -52,22 +52,24 @@ export function datasetsRoutes(deps: AppDeps): Router {
 
   // The catalog a subject sees is a pure function of its ability's rules, which are a new array
   // whenever the subject's grants change (a new ability, or CASL's update()): computed once per rules.
-  const catalogs = new WeakMap<object, ReturnType<typeof describeDataset>[]>();
+  // Kept as the answer's JSON text too, so a repeated listing costs no serialisation.
+  const catalogs = new WeakMap<object, { count: number; json: string }>();
   const catalogFor = (ability: AppAbility) => {
-    let datasets = catalogs.get(ability.rules);
-    if (!datasets) {
-      datasets = [...deps.policies.datasets.values()].map((ds) => describeDataset(ability, ds)).filter((d) => d.actions.length > 0);
-      catalogs.set(ability.rules, datasets);
+    let catalog = catalogs.get(ability.rules);
+    if (!catalog) {
+      const datasets = [...deps.policies.datasets.values()].map((ds) => describeDataset(ability, ds)).filter((d) => d.actions.length > 0);
+      catalog = { count: datasets.length, json: JSON.stringify({ datasets }) };
+      catalogs.set(ability.rules, catalog);
     }
-    return datasets;
+    return catalog;
   };
 
   r.get('/v1/datasets', async (req, res) => {
     const c = ctx(res);
     c.action = 'list_datasets';
-    const datasets = catalogFor(c.access!.ability);
-    await recordOutcome(deps, req, res, { decision: 'allow', reason: 'datasets the caller may act on', status: 200, rowCount: datasets.length });
-    res.json({ datasets });
+    const catalog = catalogFor(c.access!.ability);
+    await recordOutcome(deps, req, res, { decision: 'allow', reason: 'datasets the caller may act on', status: 200, rowCount: catalog.count });
+    res.type('application/json; charset=utf-8').send(catalog.json);
   });
 
   r.get('/v1/datasets/:domain/:dataset', async (req, res) => {
