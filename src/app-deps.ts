@@ -16,6 +16,7 @@ import type { Policies } from './policy/load-policies';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
 import type { DatasetProblems } from './stores/check-datasets';
+import type { ShareStore } from './sharing/share-store';
 import type { StoreRegistry } from './stores/store-registry';
 
 export interface AppDeps {
@@ -42,4 +43,7 @@ export interface AppDeps {
   datasetProblems: DatasetProblems;
   /** Keys that seal and open keyset cursors (issue 12), from the data dir's cursor-key. */
   cursorKeys: CursorKeys;
+  /** sharing (issue 15): shares, recipients and table versions, and the key that signs file URLs. */
+  shares: ShareStore;
+  shareUrlKey: Buffer;
 }

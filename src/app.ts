@@ -9,7 +9,9 @@ import { requestContext } from './http/request-context';
 import { auditGuard } from './http/audit-guard';
 import { limitQuery, parseQueryString } from './http/limit-query';
 import { ROUTING } from './http/router';
+import { SHARING_PREFIX } from './http/public-url';
 import { datasetsRoutes } from './http/routes/datasets-routes';
+import { deltaSharingRoutes } from './http/routes/delta-sharing-routes';
 import { explainRoutes } from './http/routes/explain-routes';
 import { grantsRoutes } from './http/routes/grants-routes';
 import { guardrailsRoutes } from './http/routes/guardrails-routes';
@@ -18,6 +20,7 @@ import { metricsRoutes } from './http/routes/metrics-routes';
 import { reviewsRoutes } from './http/routes/reviews-routes';
 import { revocationsRoutes } from './http/routes/revocations-routes';
 import { rowsRoutes } from './http/routes/rows-routes';
+import { sharesRoutes } from './http/routes/shares-routes';
 import { subjectsRoutes } from './http/routes/subjects-routes';
 
 export const MAX_BODY = '1mb';
@@ -35,6 +38,9 @@ export function buildApp(deps: AppDeps): express.Express {
   // The only public route; every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   app.use(healthRoutes(deps));
+  // Delta Sharing recipients (issue 15) authenticate with their profile's token, not a JWT, and reach
+  // only the protocol's routes: the router answers every path under it, refusals in the protocol's JSON.
+  app.use(SHARING_PREFIX, deltaSharingRoutes(deps));
   app.use(authenticate(deps));
   app.use(limitQuery);
   app.use(limitReads(deps));
@@ -43,6 +49,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(rowsRoutes(deps));
   app.use(metricsRoutes(deps));
   app.use(grantsRoutes(deps));
+  app.use(sharesRoutes(deps));
   app.use(guardrailsRoutes(deps));
   app.use(auditRoutes(deps));
   app.use(revocationsRoutes(deps));

@@ -52,6 +52,8 @@ const EnvSchema = z.object({
   MESHGUARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   // hardening (issue 10)
   MESHGUARD_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_RESPONSE_BYTES),
+  // sharing (issue 15): the gateway's URL as partners reach it (profile endpoints and file URLs)
+  MESHGUARD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   // rate limits (issue 10): failed authentications per client address per minute; 0 or off: no limit.
   MESHGUARD_AUTH_FAILURES_PER_MINUTE: z
     .string()
@@ -94,6 +96,8 @@ export interface Config {
   maxResponseBytes: number;
   /** Failed authentications per client address per minute before refusals are coalesced (429); 0: no limit. */
   authFailuresPerMinute: number;
+  /** sharing (issue 15): the gateway's URL as partners reach it; unset: taken from each request's Host. */
+  publicUrl?: string;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -140,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
     maxResponseBytes: e.MESHGUARD_MAX_RESPONSE_BYTES,
     authFailuresPerMinute: e.MESHGUARD_AUTH_FAILURES_PER_MINUTE,
+    publicUrl: e.MESHGUARD_PUBLIC_URL?.replace(/\/+$/, ''),
     secretFromEnv: (name) => snapshot[name],
   };
 }

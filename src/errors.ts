@@ -65,6 +65,14 @@ export const ERRORS = {
   // least privilege (issue 4)
   not_suspended: { status: 404, title: 'Subject not suspended' },
   already_suspended: { status: 409, title: 'Subject already suspended' },
+  // sharing (issue 15)
+  column_confidential: { status: 403, title: 'Confidential columns are never shared' },
+  share_not_found: { status: 404, title: 'Share not found' },
+  recipient_not_found: { status: 404, title: 'Recipient not found' },
+  share_deleted: { status: 403, title: 'The share was deleted' },
+  share_file_expired: { status: 403, title: 'The file URL has expired or is not valid' },
+  share_file_gone: { status: 404, title: 'The file is no longer kept; query the table again' },
+  snapshot_too_large: { status: 400, title: 'Shared table larger than a snapshot may be' },
   // 5xx
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },

@@ -22,6 +22,8 @@ import { RevocationStore } from './grants/revocation-store';
 import { loadPolicies } from './policy/load-policies';
 import { loadCursorKeys } from './http/read-cursor';
 import { createMasker } from './policy/mask-value';
+import { loadShareUrlKey } from './sharing/file-url';
+import { ShareStore } from './sharing/share-store';
 import { openState } from './state/open-state';
 import { waitForIdlePools } from './state/wait-idle';
 import { checkDatasets } from './stores/check-datasets';
@@ -41,6 +43,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   const verifyKey = loadVerifyKey(config);
   const mask = createMasker(ensureSecretFile(path.join(config.dataDir, 'mask-key'), 32));
   const cursorKeys = loadCursorKeys(config.dataDir);
+  const shareUrlKey = loadShareUrlKey(config.dataDir);
   const state = await openState(config);
   const stores = openStores(config, policies);
   try {
@@ -67,7 +70,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       record: (entry) => audit.record(entry),
       onError: (err) => logger.error({ err }, 'audit append of coalesced authentication failures failed'),
     });
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems, cursorKeys };
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems, cursorKeys, shares: new ShareStore(state.knex), shareUrlKey };
     return {
       app: buildApp(deps),
       deps,

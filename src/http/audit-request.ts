@@ -17,7 +17,7 @@ export function auditEntry(deps: AppDeps, req: Request, res: Response, o: Outcom
   return {
     ts: deps.clock.now(),
     requestId: c.requestId,
-    subject: c.principal?.subject ?? null,
+    subject: c.principal?.subject ?? c.recipient ?? null,
     action: o.action ?? c.action ?? `${req.method} ${req.path}`.slice(0, 64),
     resource: o.resource ?? c.resource ?? null,
     decision: o.decision,

@@ -58,7 +58,10 @@ export function problemBody(err: GatewayError, instance: string, requestId: stri
   };
 }
 
-export function problemHandler(deps: AppDeps) {
+/** How an error is written: problem+json, or (under /delta-sharing/) the protocol's own JSON. */
+export type ErrorRenderer = (res: Response, err: GatewayError, instance: string) => void;
+
+export function problemHandler(deps: AppDeps, render: ErrorRenderer = sendProblem) {
   return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
     let known = toGatewayError(err);
     let answer = known ?? fail('internal', `internal error; quote request id ${ctx(res)?.requestId} to the operators`, {}, err);
@@ -92,7 +95,7 @@ export function problemHandler(deps: AppDeps) {
     // Every 5xx reaches the log with the fault behind it (a driver error, say) and the request id.
     if (answer.status >= 500) deps.logger.error({ err: answer.cause ?? answer, requestId: ctx(res)?.requestId, code: answer.code }, answer.message);
     if (res.headersSent) return void res.end();
-    sendProblem(res, answer, req.originalUrl.split('?')[0]);
+    render(res, answer, req.originalUrl.split('?')[0]);
   };
 }
 

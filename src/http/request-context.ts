@@ -11,6 +11,8 @@ export interface RequestContext {
   /** The client's address as Express reads it (req.ip), read once: each read parses forwarding headers. */
   ip: string | null;
   principal?: Principal;
+  /** sharing (issue 15): a Delta Sharing recipient (`recipient:<name>`), never a JWT subject. */
+  recipient?: string;
   access?: Access;
   /** What the request is doing, for the audit entry; set by the route as soon as it knows. */
   action?: string;

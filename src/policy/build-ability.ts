@@ -21,6 +21,8 @@ export const GRANT_SUBJECT = 'Grant';
 export const AUDIT_SUBJECT = 'Audit';
 /** guardrails (issue 5): conditions on `domain`, so a steward sees and resumes only their domain. */
 export const GUARDRAIL_SUBJECT = 'Guardrail';
+/** sharing (issue 15): conditions on `domain`, so a steward manages the shares of their domain only. */
+export const SHARE_SUBJECT = 'Share';
 /** Masked reads are a separate CASL action, so a column can be readable in clear, masked, or not at all. */
 export const READ_MASKED = 'read_masked';
 /**
@@ -77,6 +79,8 @@ function controlRules(grant: Grant, rule: RuleDef): TaggedRule[] {
       });
     } else if (action === 'view_guardrails' || action === 'resume_writer') {
       out.push({ action, subject: GUARDRAIL_SUBJECT, conditions: grant.domain !== '*' ? { domain: grant.domain } : undefined, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
+    } else if (action === 'manage_shares') {
+      out.push({ action, subject: SHARE_SUBJECT, conditions: grant.domain !== '*' ? { domain: grant.domain } : undefined, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
     } else if (action === 'read_audit') {
       out.push({ action, subject: AUDIT_SUBJECT, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
     }

@@ -110,7 +110,9 @@ export const AUDIT_ACTIONS = ['read_audit'] as const;
 export const GUARDRAIL_ACTIONS = ['view_guardrails', 'resume_writer'] as const;
 /** metrics (issue 13): query named metrics (aggregates) over the columns the rule names, without reading rows. */
 export const METRIC_ACTIONS = ['read_metrics'] as const;
-export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS, ...METRIC_ACTIONS] as const;
+/** sharing (issue 15): create and delete shares with partners and their recipients (per domain). */
+export const SHARE_ACTIONS = ['manage_shares'] as const;
+export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS, ...METRIC_ACTIONS, ...SHARE_ACTIONS] as const;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const Operator = z.strictObject({

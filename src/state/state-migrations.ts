@@ -7,12 +7,14 @@ import { grantsAndAudit } from './migrations/0001_grants_and_audit';
 import { auditCheckpoints } from './migrations/0002_audit_checkpoints';
 import { leastPrivilege } from './migrations/0003_least_privilege';
 import { guardrails } from './migrations/0004_guardrails';
+import { sharing } from './migrations/0005_sharing';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_grants_and_audit': grantsAndAudit,
   '0002_audit_checkpoints': auditCheckpoints,
   '0003_least_privilege': leastPrivilege,
   '0004_guardrails': guardrails,
+  '0005_sharing': sharing,
 };
 
 export const stateMigrations: Knex.MigrationSource<string> = {
