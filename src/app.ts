@@ -19,6 +19,7 @@ import { reviewsRoutes } from './http/routes/reviews-routes';
 import { revocationsRoutes } from './http/routes/revocations-routes';
 import { rowsRoutes } from './http/routes/rows-routes';
 import { subjectsRoutes } from './http/routes/subjects-routes';
+import { trinoRoutes } from './http/routes/trino-routes';
 
 export const MAX_BODY = '1mb';
 
@@ -35,6 +36,9 @@ export function buildApp(deps: AppDeps): express.Express {
   // The only public route; every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   app.use(healthRoutes(deps));
+  // Trino's OPA plugin (issue 16) has no JWT: its endpoints authenticate the Trino token themselves,
+  // and exist only when MESHGUARD_TRINO_TOKEN is set (else their paths meet the JWT door like any other).
+  if (deps.config.trino) app.use(trinoRoutes(deps));
   app.use(authenticate(deps));
   app.use(limitQuery);
   app.use(limitReads(deps));
