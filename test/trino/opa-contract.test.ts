@@ -10,6 +10,7 @@
 //   OpaBatchColumnMaskQueryResult.java {"result": [{index, viewExpression: {expression, identity?}}]}
 //   OpaAccessControl.java / OpaBatchAccessControl.java / OpaHighLevelClient.java: which operation sends which resource
 // and the docs' examples (docs/src/main/sphinx/security/opa-access-control.md).
+import { loadConfig } from '../../src/config';
 import { entriesFor } from '../audit/support/audit-rows';
 import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -258,5 +259,16 @@ describe('without MESHGUARD_TRINO_TOKEN', () => {
       const anon = await gw.http().post(`/v1/trino/${path}`).set(trino).send(body('alice', { operation: 'ExecuteQuery' }));
       expect(anon.status).toBe(401);
     }
+  });
+});
+
+describe('Trino configuration', () => {
+  const base = { MESHGUARD_JWT_SECRET: 'x'.repeat(32) };
+  it('is off by default; the catalog defaults to mesh; a short token or a bad catalog name stops start-up naming the variable', () => {
+    expect(loadConfig(base, '/').trino).toBeUndefined();
+    expect(loadConfig({ ...base, MESHGUARD_TRINO_TOKEN: TOKEN }, '/').trino).toEqual({ token: TOKEN, catalog: 'mesh' });
+    expect(loadConfig({ ...base, MESHGUARD_TRINO_TOKEN: TOKEN, MESHGUARD_TRINO_CATALOG: 'lake' }, '/').trino).toEqual({ token: TOKEN, catalog: 'lake' });
+    expect(() => loadConfig({ ...base, MESHGUARD_TRINO_TOKEN: 'short' }, '/')).toThrow(/^MESHGUARD_TRINO_TOKEN: /);
+    expect(() => loadConfig({ ...base, MESHGUARD_TRINO_TOKEN: TOKEN, MESHGUARD_TRINO_CATALOG: 'Mesh"; x' }, '/')).toThrow(/^MESHGUARD_TRINO_CATALOG: /);
   });
 });
