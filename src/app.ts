@@ -22,6 +22,7 @@ import { revocationsRoutes } from './http/routes/revocations-routes';
 import { rowsRoutes } from './http/routes/rows-routes';
 import { sharesRoutes } from './http/routes/shares-routes';
 import { subjectsRoutes } from './http/routes/subjects-routes';
+import { trinoRoutes } from './http/routes/trino-routes';
 
 export const MAX_BODY = '1mb';
 
@@ -41,6 +42,9 @@ export function buildApp(deps: AppDeps): express.Express {
   // Delta Sharing recipients (issue 15) authenticate with their profile's token, not a JWT, and reach
   // only the protocol's routes: the router answers every path under it, refusals in the protocol's JSON.
   app.use(SHARING_PREFIX, deltaSharingRoutes(deps));
+  // Trino's OPA plugin (issue 16) has no JWT: its endpoints authenticate the Trino token themselves,
+  // and exist only when MESHGUARD_TRINO_TOKEN is set (else their paths meet the JWT door like any other).
+  if (deps.config.trino) app.use(trinoRoutes(deps));
   app.use(authenticate(deps));
   app.use(limitQuery);
   app.use(limitReads(deps));

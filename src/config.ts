@@ -66,6 +66,10 @@ const EnvSchema = z.object({
       }
       return n;
     }),
+  // Trino (issue 16): the bearer token Trino's OPA access-control plugin (or the proxy in front of the
+  // gateway) presents; unset, the /v1/trino endpoints do not exist.
+  MESHGUARD_TRINO_TOKEN: z.string().min(32, 'must be at least 32 characters (a random secret)').optional(),
+  MESHGUARD_TRINO_CATALOG: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case Trino catalog name').default('mesh'),
 });
 
 export interface Config {
@@ -98,6 +102,8 @@ export interface Config {
   authFailuresPerMinute: number;
   /** sharing (issue 15): the gateway's URL as partners reach it; unset: taken from each request's Host. */
   publicUrl?: string;
+  /** Trino (issue 16): set only when MESHGUARD_TRINO_TOKEN is; the catalog whose schemas are domains. */
+  trino?: { token: string; catalog: string };
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -145,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxResponseBytes: e.MESHGUARD_MAX_RESPONSE_BYTES,
     authFailuresPerMinute: e.MESHGUARD_AUTH_FAILURES_PER_MINUTE,
     publicUrl: e.MESHGUARD_PUBLIC_URL?.replace(/\/+$/, ''),
+    trino: e.MESHGUARD_TRINO_TOKEN ? { token: e.MESHGUARD_TRINO_TOKEN, catalog: e.MESHGUARD_TRINO_CATALOG } : undefined,
     secretFromEnv: (name) => snapshot[name],
   };
 }
