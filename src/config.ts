@@ -64,6 +64,9 @@ const EnvSchema = z.object({
       }
       return n;
     }),
+  // replicas (issue 16)
+  MESHGUARD_CHANGE_FEED: bool.default(true),
+  MESHGUARD_DRAIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 });
 
 export interface Config {
@@ -94,6 +97,11 @@ export interface Config {
   maxResponseBytes: number;
   /** Failed authentications per client address per minute before refusals are coalesced (429); 0: no limit. */
   authFailuresPerMinute: number;
+  /** replicas (issue 16): on PostgreSQL state, skip the per-request counter read while LISTEN/NOTIFY
+   *  confirms nothing changed (state/change-feed.ts); false reads the counters on every request. */
+  changeFeed: boolean;
+  /** On SIGTERM, how long requests and streams in flight may take to finish before they are cut, in seconds. */
+  drainSeconds: number;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -140,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
     maxResponseBytes: e.MESHGUARD_MAX_RESPONSE_BYTES,
     authFailuresPerMinute: e.MESHGUARD_AUTH_FAILURES_PER_MINUTE,
+    changeFeed: e.MESHGUARD_CHANGE_FEED,
+    drainSeconds: e.MESHGUARD_DRAIN_SECONDS,
     secretFromEnv: (name) => snapshot[name],
   };
 }

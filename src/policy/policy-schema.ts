@@ -110,7 +110,9 @@ export const AUDIT_ACTIONS = ['read_audit'] as const;
 export const GUARDRAIL_ACTIONS = ['view_guardrails', 'resume_writer'] as const;
 /** metrics (issue 13): query named metrics (aggregates) over the columns the rule names, without reading rows. */
 export const METRIC_ACTIONS = ['read_metrics'] as const;
-export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS, ...METRIC_ACTIONS] as const;
+/** replicas (issue 16): reload the policy files without a restart (POST /v1/admin/policies/reload). */
+export const POLICY_ACTIONS = ['reload_policies'] as const;
+export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS, ...METRIC_ACTIONS, ...POLICY_ACTIONS] as const;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const Operator = z.strictObject({
