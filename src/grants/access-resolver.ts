@@ -58,6 +58,11 @@ export class AccessResolver {
     this.versions = new VersionReader(state, feed);
   }
 
+  /** Counter queries run and skipped (the change feed confirmed nothing changed): round trips per request. */
+  get versionStats(): { queries: number; skipped: number } {
+    return this.versions.stats;
+  }
+
   /** Authentication's second half: refuses revoked tokens and suspended subjects (401), then loads access. */
   async forPrincipal(p: Principal): Promise<Access> {
     const versions = await this.versions.read();
