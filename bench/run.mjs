@@ -433,7 +433,10 @@ function printReport(r) {
   console.log(lines.join('\n'));
 }
 
-main().catch((e) => {
-  console.error(`[bench] failed: ${e.stack ?? e}`);
-  process.exit(1);
-});
+main()
+  // Then replicas on PostgreSQL state (bench/replicas.mjs), when a PostgreSQL server answers.
+  .then(async () => (args.only ? null : (await import('./replicas.mjs')).benchReplicas({ quick: QUICK })))
+  .catch((e) => {
+    console.error(`[bench] failed: ${e.stack ?? e}`);
+    process.exit(1);
+  });

@@ -13,6 +13,8 @@ import type { GrantStore } from './grants/grant-store';
 import type { GrantUsage } from './grants/grant-usage';
 import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
+import type { PolicyHolder } from './policy/policy-holder';
+import type { ChangeFeed } from './state/change-feed';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
 import type { DatasetProblems } from './stores/check-datasets';
@@ -21,7 +23,14 @@ import type { StoreRegistry } from './stores/store-registry';
 
 export interface AppDeps {
   config: Config;
-  policies: Policies;
+  /** The policies in force: a getter onto `policyHolder.current`, so a reload reaches every reader. */
+  readonly policies: Policies;
+  /** replicas (issue 16): holds the policies and swaps them on a reload. */
+  policyHolder: PolicyHolder;
+  /** replicas (issue 16): the PostgreSQL change listener, when the state is there and it is on. */
+  feed?: ChangeFeed;
+  /** replicas (issue 16): set when SIGTERM starts draining; /readyz then answers 503. */
+  lifecycle: { draining: boolean };
   stores: StoreRegistry;
   state: StateDb;
   grants: GrantStore;
@@ -39,8 +48,8 @@ export interface AppDeps {
   guard: Guardrails;
   /** rate limits (issue 10): failed authentications per client address, coalesced past the limit. */
   authFailures: FailureLimiter;
-  /** Datasets whose table or columns were missing from their store at start-up (reported by /healthz). */
-  datasetProblems: DatasetProblems;
+  /** Datasets whose table or columns were missing from their store when the policies in force were loaded (reported by /healthz). */
+  readonly datasetProblems: DatasetProblems;
   /** Keys that seal and open keyset cursors (issue 12), from the data dir's cursor-key. */
   cursorKeys: CursorKeys;
   /** sharing (issue 15): shares, recipients and table versions, and the key that signs file URLs. */

@@ -3,6 +3,7 @@ import express from 'express';
 import type { AppDeps } from './app-deps';
 import { authenticate } from './http/authenticate';
 import { limitReads } from './http/limit-reads';
+import { adminRoutes } from './http/routes/admin-routes';
 import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
@@ -36,7 +37,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('query parser', parseQueryString);
   app.use(requestContext);
   app.use(auditGuard(deps));
-  // The only public route; every other request, whatever its path, is authenticated first, and each
+  // The only public routes (/healthz, /readyz); every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   app.use(healthRoutes(deps));
   // Delta Sharing recipients (issue 15) authenticate with their profile's token, not a JWT, and reach
@@ -60,6 +61,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(subjectsRoutes(deps));
   app.use(reviewsRoutes(deps));
   app.use(explainRoutes(deps));
+  app.use(adminRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps));
   return app;

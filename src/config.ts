@@ -70,6 +70,9 @@ const EnvSchema = z.object({
   // gateway) presents; unset, the /v1/trino endpoints do not exist.
   MESHGUARD_TRINO_TOKEN: z.string().min(32, 'must be at least 32 characters (a random secret)').optional(),
   MESHGUARD_TRINO_CATALOG: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case Trino catalog name').default('mesh'),
+  // replicas (issue 16)
+  MESHGUARD_CHANGE_FEED: bool.default(true),
+  MESHGUARD_DRAIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 });
 
 export interface Config {
@@ -104,6 +107,11 @@ export interface Config {
   publicUrl?: string;
   /** Trino (issue 16): set only when MESHGUARD_TRINO_TOKEN is; the catalog whose schemas are domains. */
   trino?: { token: string; catalog: string };
+  /** replicas (issue 16): on PostgreSQL state, skip the per-request counter read while LISTEN/NOTIFY
+   *  confirms nothing changed (state/change-feed.ts); false reads the counters on every request. */
+  changeFeed: boolean;
+  /** On SIGTERM, how long requests and streams in flight may take to finish before they are cut, in seconds. */
+  drainSeconds: number;
   /** Looks up a store credential by the variable name a policy file gives. */
   secretFromEnv: (name: string) => string | undefined;
 }
@@ -152,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     authFailuresPerMinute: e.MESHGUARD_AUTH_FAILURES_PER_MINUTE,
     publicUrl: e.MESHGUARD_PUBLIC_URL?.replace(/\/+$/, ''),
     trino: e.MESHGUARD_TRINO_TOKEN ? { token: e.MESHGUARD_TRINO_TOKEN, catalog: e.MESHGUARD_TRINO_CATALOG } : undefined,
+    changeFeed: e.MESHGUARD_CHANGE_FEED,
+    drainSeconds: e.MESHGUARD_DRAIN_SECONDS,
     secretFromEnv: (name) => snapshot[name],
   };
 }

@@ -20,6 +20,8 @@ export const ERRORS = {
   export_limit_exceeded: { status: 400, title: 'Export larger than your role may take' },
   unknown_metric: { status: 400, title: 'Unknown metric' },
   unknown_dimension: { status: 400, title: 'Unknown dimension' },
+  // replicas (issue 16)
+  invalid_policies: { status: 422, title: 'Policy files invalid: the policies in force are kept' },
   // 401
   missing_token: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'Invalid token' },
@@ -77,6 +79,7 @@ export const ERRORS = {
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },
   audit_unavailable: { status: 503, title: 'Audit log unavailable: request refused' },
+  not_ready: { status: 503, title: 'Gateway not ready' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -20,6 +20,10 @@ import { openGuardrails } from './guardrails/guardrails';
 import { GrantUsage } from './grants/grant-usage';
 import { RevocationStore } from './grants/revocation-store';
 import { loadPolicies } from './policy/load-policies';
+import type { Reloaded } from './policy/policy-holder';
+import { PolicyHolder } from './policy/policy-holder';
+import { reloadAudited } from './policy/reload-policies';
+import { ChangeFeed } from './state/change-feed';
 import { loadCursorKeys } from './http/read-cursor';
 import { createMasker } from './policy/mask-value';
 import { loadShareUrlKey } from './sharing/file-url';
@@ -33,6 +37,8 @@ import { seedDemoIfNew } from '../seeds/seed-demo';
 export interface Gateway {
   app: express.Express;
   deps: AppDeps;
+  /** Reloads the policy files for an operator's signal (SIGHUP), audited as `by`; a bad reload keeps the old policies and rejects. */
+  reloadPolicies(by: string): Promise<Reloaded>;
   close(): Promise<void>;
 }
 
@@ -62,19 +68,52 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     const revocations = new RevocationStore(state.knex);
     await revocations.prune(clock.now()); // and again with every new revocation
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
-    const access = new AccessResolver(state, grants, revocations, policies, clock);
+    const policyHolder = new PolicyHolder(config.policiesDir, stores, policies, datasetProblems);
+    const feed = state.dialect === 'postgres' && config.changeFeed ? new ChangeFeed(config.stateUrl!, config.stateSchema, logger) : undefined;
+    await feed?.start();
+    const access = new AccessResolver(state, grants, revocations, () => policyHolder.current, clock, feed);
     const authFailures = new FailureLimiter({
       perMinute: config.authFailuresPerMinute,
       clock,
-      policyVersion: policies.version,
+      policyVersion: () => policyHolder.current.version,
       record: (entry) => audit.record(entry),
       onError: (err) => logger.error({ err }, 'audit append of coalesced authentication failures failed'),
     });
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems, cursorKeys, shares: new ShareStore(state.knex), shareUrlKey };
+    const deps: AppDeps = {
+      config,
+      get policies() {
+        return policyHolder.current;
+      },
+      policyHolder,
+      feed,
+      lifecycle: { draining: false },
+      stores,
+      state,
+      grants,
+      access,
+      revocations,
+      usage,
+      audit,
+      auditKey,
+      verifyKey,
+      mask,
+      clock,
+      logger,
+      guard,
+      authFailures,
+      get datasetProblems() {
+        return policyHolder.problems;
+      },
+      cursorKeys,
+      shares: new ShareStore(state.knex),
+      shareUrlKey,
+    };
     return {
       app: buildApp(deps),
       deps,
+      reloadPolicies: (by) => reloadAudited(deps, by),
       async close() {
+        await feed?.close();
         await waitForIdlePools([state.knex, ...[...stores.values()].map((s) => s.knex)]);
         await guard.alerts.close();
         await authFailures.close();

@@ -5,6 +5,7 @@ import { loadConfig } from './config';
 import { ConfigError } from './errors';
 import { openGateway } from './gateway';
 import { answerClientErrors } from './http/client-errors';
+import { drainOnSignals } from './http/drain-server';
 
 /** Why listening failed, and what to change: HOST and PORT are the operator's to fix. */
 function listenFailure(e: NodeJS.ErrnoException): string {
@@ -37,16 +38,13 @@ async function main(): Promise<void> {
       );
     }
   });
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down: finishing requests and the audit log');
-    server.close(() => void gw.close().then(() => process.exit(0)));
-    setTimeout(() => process.exit(1), 10_000).unref();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    gw.reloadPolicies('signal:SIGHUP').then(
+      (r) => logger.info(r, r.changed ? 'policies reloaded' : 'policies unchanged'),
+      (err) => logger.error({ err }, `policies not reloaded, the old ones stay in force: ${(err as Error).message}`),
+    );
+  });
+  drainOnSignals(server, gw, config.drainSeconds);
 }
 
 main().catch((e) => {

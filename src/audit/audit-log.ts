@@ -85,6 +85,28 @@ export class AuditLog {
     return id;
   }
 
+  /**
+   * Whether an append could go through now (/readyz): the log is open, the chain head can be locked
+   * for writing and no row sits beyond it. The probe's transaction is rolled back, so it writes nothing.
+   */
+  async probeWritable(): Promise<void> {
+    if (this.closed) throw new Error('the audit log is closed');
+    const rollback = new Error('probe');
+    try {
+      await this.knex.transaction(async (trx) => {
+        if (this.dialect === 'sqlite') await trx('mg_audit_head').where({ id: 1 }).update({ id: 1 });
+        const q = trx('mg_audit_head').where({ id: 1 }).first('last_id');
+        const head = await (this.dialect === 'postgres' ? q.forUpdate() : q);
+        if (!head) throw new Error('the audit chain head is missing');
+        const beyond = await trx('mg_audit').where('id', '>', Number(head.last_id)).min({ id: 'id' }).first();
+        if (beyond?.id !== null && beyond?.id !== undefined) throw this.brokenAt(Number(beyond.id), Number(head.last_id));
+        throw rollback;
+      });
+    } catch (e) {
+      if (e !== rollback) throw e;
+    }
+  }
+
   /** Waits for every queued entry to be committed (used at shutdown). */
   async drained(): Promise<void> {
     while (this.flushing) await this.flushing;

@@ -26,7 +26,8 @@ export interface FailureLimiterOptions {
   /** Failures per address per minute before refusals are coalesced; 0 turns the limit off. */
   perMinute: number;
   clock: Clock;
-  policyVersion: string;
+  /** The version of the policies in force when an entry is written (they may be reloaded). */
+  policyVersion: () => string;
   /** Appends an audit entry (AuditLog.record). */
   record: (entry: AuditInput) => Promise<unknown>;
   /** A coalesced entry that could not be written (the requests it counts were already refused). */
@@ -118,7 +119,7 @@ export class FailureLimiter {
       reason: `auth_rate_limited: ${w.refused} failed authentications past the limit, coalesced`,
       status: 429,
       clientIp: ip,
-      policyVersion: this.o.policyVersion,
+      policyVersion: this.o.policyVersion(),
       details: { coalesced: w.refused, failuresAuditedSeparately: w.failures + 1, codes: w.codes, from: new Date(w.start).toISOString(), until: new Date(w.until).toISOString() },
     };
   }

@@ -8,6 +8,7 @@ import type { AppDeps } from '../app-deps';
 import type { Config } from '../config';
 import { openGateway } from '../gateway';
 import type { Actor, Change } from '../grants/use-case';
+import { settleChange } from '../state/change-feed';
 
 export interface CliSession {
   deps: AppDeps;
@@ -18,7 +19,8 @@ export interface CliSession {
 }
 
 export async function withSession<T>(config: Config, work: (s: CliSession) => Promise<T>): Promise<T> {
-  const gw = await openGateway(config, { logger: pino({ level: 'silent' }) });
+  // A verb answers no requests: it needs no change listener of its own.
+  const gw = await openGateway({ ...config, changeFeed: false }, { logger: pino({ level: 'silent' }) });
   const user = config.sudoUser ?? os.userInfo().username;
   try {
     return await work({ deps: gw.deps, operator: `cli:${user}`, user });
@@ -32,11 +34,14 @@ export const operatorActor = (s: CliSession): Actor => ({ kind: 'operator', subj
 
 /** Runs a use case (grants/grant-commands.ts, grants/subject-commands.ts) as the operator, committed with its audit entry. */
 export async function cliChange<T>(s: CliSession, work: (actor: Actor, trx: Knex.Transaction) => Promise<Change<T>>): Promise<T> {
-  return s.deps.state.knex.transaction(async (trx) => {
+  const result = await s.deps.state.knex.transaction(async (trx) => {
     const change = await work(operatorActor(s), trx);
     await auditCli(s, change, trx);
     return change.result;
   });
+  // Reported done only once every gateway on shared PostgreSQL state must see it (state/change-feed.ts).
+  await settleChange(s.deps.state.dialect);
+  return result;
 }
 
 /** Appends the audit entry of an operator's action inside its state transaction (or alone, for reads). */

@@ -4,6 +4,8 @@
 // process sharing the state store bumps one of them in its own transaction, so caches here are
 // invalidated by the change itself on the very next request (no timer). Expiry is honoured to the instant.
 // The same read tells a long answer already in flight whether the access it started with still holds.
+// Abilities are built from the policies in force (policy/policy-holder.ts): a cached one built from
+// policies since replaced by a reload is rebuilt on the subject's next request.
 import type { Principal } from '../auth/verify-token';
 import type { Clock } from '../clock';
 import { fail, GatewayError } from '../errors';
@@ -13,11 +15,14 @@ import type { GrantStore } from './grant-store';
 import type { Grant } from './grant-types';
 import type { RevocationStore, Suspension } from './revocation-store';
 import type { StateDb } from '../state/open-state';
+import type { ChangeFeed } from '../state/change-feed';
 import { VersionReader, type Versions } from './state-versions';
 
 export interface Access {
   grants: Grant[];
   ability: AppAbility;
+  /** The policies the ability was built from (their version goes into the request's audit entry). */
+  policies: Policies;
 }
 
 interface Entry extends Access {
@@ -46,10 +51,16 @@ export class AccessResolver {
     state: StateDb,
     private readonly grants: GrantStore,
     private readonly revocations: RevocationStore,
-    private readonly policies: Policies,
+    private readonly policies: () => Policies,
     private readonly clock: Clock,
+    feed?: ChangeFeed,
   ) {
-    this.versions = new VersionReader(state);
+    this.versions = new VersionReader(state, feed);
+  }
+
+  /** Counter queries run and skipped (the change feed confirmed nothing changed): round trips per request. */
+  get versionStats(): { queries: number; skipped: number } {
+    return this.versions.stats;
   }
 
   /** Authentication's second half: refuses revoked tokens and suspended subjects (401), then loads access. */
@@ -119,12 +130,13 @@ export class AccessResolver {
 
   private async grantsAt(subject: string, version: number): Promise<Access> {
     const now = this.clock.now();
+    const policies = this.policies();
     const hit = this.cache.get(subject);
-    if (hit && hit.version === version && now.getTime() < hit.validUntil) return hit;
+    if (hit && hit.version === version && hit.policies === policies && now.getTime() < hit.validUntil) return hit;
 
     const grants = await this.grants.active(subject, now);
     const validUntil = Math.min(Infinity, ...grants.filter((g) => g.expiresAt).map((g) => Date.parse(g.expiresAt!)));
-    const entry: Entry = { grants, ability: buildAbility(this.policies, grants), version, validUntil };
+    const entry: Entry = { grants, ability: buildAbility(policies, grants), policies, version, validUntil };
     if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.delete(subject);
     this.cache.set(subject, entry);

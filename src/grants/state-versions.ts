@@ -1,9 +1,12 @@
 // The version counters that invalidate every in-process cache of access state: grants, token
 // revocations, suspensions. Each change bumps its counter in the same transaction, so one cheap query
 // per request (all three counters at once) tells every process sharing the state store what changed.
+// On PostgreSQL a bump also notifies the state's change channel, and a replica whose change listener
+// is confirmed fresh skips the query while nothing changed (state/change-feed.ts says why that is safe).
 import type { Knex } from 'knex';
 import { heldQuery, onSqliteConnection } from '../state/held-statements';
 import type { StateDb } from '../state/open-state';
+import { NOTIFY_CHANGE_SQL, notifyChangeBindings, type ChangeFeed } from '../state/change-feed';
 
 export const COUNTERS = ['grants_version', 'revocations_version', 'suspensions_version'] as const;
 export type Counter = (typeof COUNTERS)[number];
@@ -38,14 +41,32 @@ export async function readVersions(state: StateDb): Promise<Versions> {
  */
 export class VersionReader {
   private next: Promise<Versions> | null = null;
+  /** The counters last read, and the change feed's generation when that read started. */
+  private known: { generation: number; versions: Promise<Versions> } | null = null;
+  /** Counter queries run (for tests and the bench: round trips per request). */
+  readonly stats = { queries: 0, skipped: 0 };
 
-  constructor(private readonly state: StateDb) {}
+  constructor(
+    private readonly state: StateDb,
+    private readonly feed?: ChangeFeed,
+  ) {}
 
   read(): Promise<Versions> {
+    const known = this.known;
+    if (known && this.feed?.fresh(known.generation)) {
+      this.stats.skipped++;
+      return known.versions;
+    }
     if (!this.next) {
-      this.next = new Promise<void>((r) => setImmediate(r)).then(() => {
+      this.next = new Promise<void>((r) => setImmediate(r)).then(async () => {
         this.next = null; // from here on, new arrivals wait for a read that starts after them
-        return readVersions(this.state);
+        // A change notified after this point bumps the generation, so what this read returns is
+        // never taken for fresher than the read itself.
+        const generation = this.feed?.generation;
+        this.stats.queries++;
+        const versions = await readVersions(this.state);
+        if (generation !== undefined) this.known = { generation, versions: Promise.resolve(versions) };
+        return versions;
       });
     }
     return this.next;
@@ -54,4 +75,5 @@ export class VersionReader {
 
 export async function bumpVersion(trx: Knex.Transaction, name: Counter): Promise<void> {
   await trx('mg_counters').where({ name }).increment('value', 1);
+  if (trx.client.config.client === 'pg') await trx.raw(NOTIFY_CHANGE_SQL, notifyChangeBindings(name));
 }

@@ -45,13 +45,11 @@ export class ReadRateLimiter {
   /** The limit of each access (AccessResolver keeps one object per subject and grants version). */
   private readonly limits = new WeakMap<Access, ReadRateLimit | null>();
 
-  constructor(private readonly policies: Policies) {}
-
   /** Counts one read of the subject; throws read_rate_limited (429, Retry-After) past its limit. */
   count(subject: string, access: Access, now: number): void {
     let limit = this.limits.get(access);
     if (limit === undefined) {
-      limit = strictestReadLimit(this.policies, access.grants) ?? null;
+      limit = strictestReadLimit(access.policies, access.grants) ?? null;
       this.limits.set(access, limit);
     }
     if (!limit) return;

@@ -30,7 +30,8 @@ export function auditEntry(deps: AppDeps, req: Request, res: Response, o: Outcom
     latencyMs: elapsedMs(c),
     // Without a more precise answer from the route, an allowed request names the grants in force.
     grantIds: o.grantIds ?? (o.decision === 'allow' && c.access ? c.access.grants.map((g) => g.id) : null),
-    policyVersion: deps.policies.version,
+    // The version the request was decided under: a reload while it runs does not relabel it.
+    policyVersion: (c.access?.policies ?? deps.policies).version,
     details: o.details ?? null,
   };
 }

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { AppDeps } from '../app-deps';
 import { GatewayError, fail } from '../errors';
 import type { Actor, Change } from '../grants/use-case';
+import { settleChange } from '../state/change-feed';
 import { auditEntry } from './audit-request';
 import { ctx } from './request-context';
 
@@ -24,6 +25,9 @@ export async function changeWithAudit<T>(deps: AppDeps, req: Request, res: Respo
       return out.result;
     });
     ctx(res).audited = true;
+    // On shared PostgreSQL state, the change is acknowledged only once every replica must see it
+    // (the change lease of state/change-feed.ts).
+    await settleChange(deps.state.dialect);
     return result;
   } catch (e) {
     if (e instanceof GatewayError) throw e;

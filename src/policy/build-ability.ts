@@ -19,6 +19,8 @@ export type TaggedRule = RawRuleOf<AppAbility> & {
 
 export const GRANT_SUBJECT = 'Grant';
 export const AUDIT_SUBJECT = 'Audit';
+/** replicas (issue 16): the policy files themselves, which `reload_policies` reloads. */
+export const POLICY_SUBJECT = 'Policies';
 /** guardrails (issue 5): conditions on `domain`, so a steward sees and resumes only their domain. */
 export const GUARDRAIL_SUBJECT = 'Guardrail';
 /** sharing (issue 15): conditions on `domain`, so a steward manages the shares of their domain only. */
@@ -83,6 +85,8 @@ function controlRules(grant: Grant, rule: RuleDef): TaggedRule[] {
       out.push({ action, subject: SHARE_SUBJECT, conditions: grant.domain !== '*' ? { domain: grant.domain } : undefined, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
     } else if (action === 'read_audit') {
       out.push({ action, subject: AUDIT_SUBJECT, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
+    } else if (action === 'reload_policies') {
+      out.push({ action, subject: POLICY_SUBJECT, inverted: rule.inverted ?? false, grantId: grant.id, role: grant.role });
     }
   }
   return out;

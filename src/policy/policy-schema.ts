@@ -112,7 +112,9 @@ export const GUARDRAIL_ACTIONS = ['view_guardrails', 'resume_writer'] as const;
 export const METRIC_ACTIONS = ['read_metrics'] as const;
 /** sharing (issue 15): create and delete shares with partners and their recipients (per domain). */
 export const SHARE_ACTIONS = ['manage_shares'] as const;
-export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS, ...METRIC_ACTIONS, ...SHARE_ACTIONS] as const;
+/** replicas (issue 16): reload the policy files without a restart (POST /v1/admin/policies/reload). */
+export const POLICY_ACTIONS = ['reload_policies'] as const;
+export const ALL_ACTIONS = [...DATA_ACTIONS, ...GRANT_ACTIONS, ...AUDIT_ACTIONS, ...GUARDRAIL_ACTIONS, ...METRIC_ACTIONS, ...SHARE_ACTIONS, ...POLICY_ACTIONS] as const;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const Operator = z.strictObject({

@@ -1,38 +1,12 @@
 // Instant revocation across processes: an in-process gateway and a child-process gateway share one
 // state store (one SQLite file, or one PostgreSQL schema). A change made through one is effective on
 // the very next request through the other: no timer, no restart.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
+import { startChild, stopChild } from '../helpers/child-process';
 import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const ROWS = '/v1/datasets/sales/orders/rows?limit=1';
-
-function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '../helpers/child-gateway.js')], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
-    });
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('exit', (code) => reject(new Error(`child gateway exited with ${code}: ${err}`)));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 describe.each(BACKENDS)('two gateway processes on $name', ({ pg }) => {
   let gw: TestGateway;

@@ -6,11 +6,15 @@ require('./swc-register');
 
 const { loadConfig } = require('../../src/config.ts');
 const { openGateway } = require('../../src/gateway.ts');
+const { drainOnSignals } = require('../../src/http/drain-server.ts');
 
 async function main() {
-  const gw = await openGateway(loadConfig(process.env));
+  const config = loadConfig(process.env);
+  const gw = await openGateway(config);
   const server = gw.app.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${server.address().port}\n`));
-  process.on('SIGTERM', () => server.close(() => gw.close().then(() => process.exit(0))));
+  // As main.ts: SIGTERM drains, SIGHUP reloads the policies.
+  drainOnSignals(server, gw, config.drainSeconds);
+  process.on('SIGHUP', () => void gw.reloadPolicies('signal:SIGHUP').catch(() => undefined));
 }
 
 main().catch((e) => {
