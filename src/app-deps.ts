@@ -3,7 +3,7 @@ import type pino from 'pino';
 import type { AuditLog } from './audit/audit-log';
 import type { SigningKey } from './audit/signing-key';
 import type { FailureLimiter } from './auth/failure-limiter';
-import type { VerifyKey } from './auth/load-key';
+import type { RemoteKeys, VerifyKey } from './auth/load-key';
 import type { Clock } from './clock';
 import type { CursorKeys } from './http/read-cursor';
 import type { Config } from './config';
@@ -13,6 +13,7 @@ import type { GrantStore } from './grants/grant-store';
 import type { GrantUsage } from './grants/grant-usage';
 import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
+import type { GatewayCaches, GatewayMetrics } from './observability/gateway-metrics';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
 import type { DatasetProblems } from './stores/check-datasets';
@@ -30,7 +31,7 @@ export interface AppDeps {
   audit: AuditLog;
   /** Signs the audit chain head and prune checkpoints; its public half verifies them. */
   auditKey: SigningKey;
-  verifyKey: VerifyKey;
+  verifyKey: VerifyKey | RemoteKeys;
   mask: Masker;
   clock: Clock;
   logger: pino.Logger;
@@ -42,4 +43,8 @@ export interface AppDeps {
   datasetProblems: DatasetProblems;
   /** Keys that seal and open keyset cursors (issue 12), from the data dir's cursor-key. */
   cursorKeys: CursorKeys;
+  /** Hit and miss counts of the abilities, tokens and masks caches (issue 17). */
+  caches: GatewayCaches;
+  /** Prometheus metrics, when MESHGUARD_METRICS_PORT is set (served by main.ts on their own listener). */
+  metrics?: GatewayMetrics;
 }

@@ -69,6 +69,7 @@ export const ERRORS = {
   internal: { status: 500, title: 'Internal error' },
   store_unavailable: { status: 503, title: 'Data store unavailable' },
   audit_unavailable: { status: 503, title: 'Audit log unavailable: request refused' },
+  idp_unavailable: { status: 503, title: 'Identity provider unavailable: token not verified' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
