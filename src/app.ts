@@ -31,6 +31,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('strict routing', ROUTING.strict);
   app.set('query parser', parseQueryString);
   app.use(requestContext);
+  if (deps.metrics) app.use(deps.metrics.observe);
   app.use(auditGuard(deps));
   // The only public route; every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.

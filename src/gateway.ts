@@ -19,6 +19,7 @@ import { GrantStore } from './grants/grant-store';
 import { openGuardrails } from './guardrails/guardrails';
 import { GrantUsage } from './grants/grant-usage';
 import { RevocationStore } from './grants/revocation-store';
+import { createGatewayMetrics } from './observability/gateway-metrics';
 import { loadPolicies } from './policy/load-policies';
 import { loadCursorKeys } from './http/read-cursor';
 import { createMasker } from './policy/mask-value';
@@ -39,7 +40,8 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'meshguard' } });
   const policies = loadPolicies(config.policiesDir);
   const verifyKey = loadVerifyKey(config);
-  const mask = createMasker(ensureSecretFile(path.join(config.dataDir, 'mask-key'), 32));
+  const maskCounts = { hits: 0, misses: 0 };
+  const mask = createMasker(ensureSecretFile(path.join(config.dataDir, 'mask-key'), 32), maskCounts);
   const cursorKeys = loadCursorKeys(config.dataDir);
   const state = await openState(config);
   const stores = openStores(config, policies);
@@ -67,7 +69,9 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       record: (entry) => audit.record(entry),
       onError: (err) => logger.error({ err }, 'audit append of coalesced authentication failures failed'),
     });
-    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems, cursorKeys };
+    const caches = { abilities: access.counts, tokens: { hits: 0, misses: 0 }, masks: maskCounts };
+    const metrics = config.metrics ? createGatewayMetrics({ audit, caches, stores, state }) : undefined;
+    const deps: AppDeps = { config, policies, stores, state, grants, access, revocations, usage, audit, auditKey, verifyKey, mask, clock, logger, guard, authFailures, datasetProblems, cursorKeys, caches, metrics };
     return {
       app: buildApp(deps),
       deps,

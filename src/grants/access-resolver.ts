@@ -39,6 +39,8 @@ const MAX_ENTRIES = 10000;
 
 export class AccessResolver {
   private readonly cache = new Map<string, Entry>();
+  /** Hits and misses of the ability cache (for the metrics). */
+  readonly counts = { hits: 0, misses: 0 };
   private denials: Denials | null = null;
   private readonly versions: VersionReader;
 
@@ -120,7 +122,11 @@ export class AccessResolver {
   private async grantsAt(subject: string, version: number): Promise<Access> {
     const now = this.clock.now();
     const hit = this.cache.get(subject);
-    if (hit && hit.version === version && now.getTime() < hit.validUntil) return hit;
+    if (hit && hit.version === version && now.getTime() < hit.validUntil) {
+      this.counts.hits++;
+      return hit;
+    }
+    this.counts.misses++;
 
     const grants = await this.grants.active(subject, now);
     const validUntil = Math.min(Infinity, ...grants.filter((g) => g.expiresAt).map((g) => Date.parse(g.expiresAt!)));
