@@ -3,6 +3,7 @@ import express from 'express';
 import type { AppDeps } from './app-deps';
 import { authenticate } from './http/authenticate';
 import { limitReads } from './http/limit-reads';
+import { apiDocsRoutes } from './http/routes/api-docs-routes';
 import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
@@ -33,9 +34,10 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(requestContext);
   if (deps.metrics) app.use(deps.metrics.observe);
   app.use(auditGuard(deps));
-  // The only public route; every other request, whatever its path, is authenticated first, and each
+  // The public routes (health, the API description); every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   app.use(healthRoutes(deps));
+  app.use(apiDocsRoutes(deps));
   app.use(authenticate(deps));
   app.use(limitQuery);
   app.use(limitReads(deps));
