@@ -1,7 +1,7 @@
 /** Tests run the TypeScript sources directly through swc; `tsc --noEmit` (npm test) does the type check. */
-// hyparquet and hyparquet-writer are published only as ES modules: Node requires them as they are,
+// hyparquet, hyparquet-writer, jose and the OpenAPI validator are published only as ES modules: Node requires them as they are,
 // but jest's module loader does not, so swc turns them into CommonJS for the tests.
-const ESM_ONLY = ['hyparquet', 'hyparquet-writer'];
+const ESM_ONLY = ['hyparquet', 'hyparquet-writer', 'jose', '@seriousme/openapi-schema-validator'];
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

@@ -3,7 +3,7 @@ import type pino from 'pino';
 import type { AuditLog } from './audit/audit-log';
 import type { SigningKey } from './audit/signing-key';
 import type { FailureLimiter } from './auth/failure-limiter';
-import type { VerifyKey } from './auth/load-key';
+import type { RemoteKeys, VerifyKey } from './auth/load-key';
 import type { Clock } from './clock';
 import type { CursorKeys } from './http/read-cursor';
 import type { Config } from './config';
@@ -15,6 +15,7 @@ import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
 import type { PolicyHolder } from './policy/policy-holder';
 import type { ChangeFeed } from './state/change-feed';
+import type { GatewayCaches, GatewayMetrics } from './observability/gateway-metrics';
 import type { Masker } from './policy/mask-value';
 import type { StateDb } from './state/open-state';
 import type { DatasetProblems } from './stores/check-datasets';
@@ -40,7 +41,7 @@ export interface AppDeps {
   audit: AuditLog;
   /** Signs the audit chain head and prune checkpoints; its public half verifies them. */
   auditKey: SigningKey;
-  verifyKey: VerifyKey;
+  verifyKey: VerifyKey | RemoteKeys;
   mask: Masker;
   clock: Clock;
   logger: pino.Logger;
@@ -55,4 +56,8 @@ export interface AppDeps {
   /** sharing (issue 15): shares, recipients and table versions, and the key that signs file URLs. */
   shares: ShareStore;
   shareUrlKey: Buffer;
+  /** Hit and miss counts of the abilities, tokens and masks caches (issue 17). */
+  caches: GatewayCaches;
+  /** Prometheus metrics, when MESHGUARD_METRICS_PORT is set (served by main.ts on their own listener). */
+  metrics?: GatewayMetrics;
 }

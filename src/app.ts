@@ -4,6 +4,7 @@ import type { AppDeps } from './app-deps';
 import { authenticate } from './http/authenticate';
 import { limitReads } from './http/limit-reads';
 import { adminRoutes } from './http/routes/admin-routes';
+import { apiDocsRoutes } from './http/routes/api-docs-routes';
 import { auditRoutes } from './http/routes/audit-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
@@ -36,10 +37,13 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('strict routing', ROUTING.strict);
   app.set('query parser', parseQueryString);
   app.use(requestContext);
+  if (deps.metrics) app.use(deps.metrics.observe);
   app.use(auditGuard(deps));
   // The only public routes (/healthz, /readyz); every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   app.use(healthRoutes(deps));
+  // The API description (/openapi.json, /docs) is public too: it says nothing about anyone.
+  app.use(apiDocsRoutes(deps));
   // Delta Sharing recipients (issue 15) authenticate with their profile's token, not a JWT, and reach
   // only the protocol's routes: the router answers every path under it, refusals in the protocol's JSON.
   app.use(SHARING_PREFIX, deltaSharingRoutes(deps));

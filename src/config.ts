@@ -30,6 +30,15 @@ const EnvSchema = z.object({
   MESHGUARD_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   MESHGUARD_JWT_ISSUER: z.string().min(1).optional(),
   MESHGUARD_JWT_AUDIENCE: z.string().min(1).optional(),
+  // identity providers (issue 17): keys from a JWKS URL, or from an OIDC issuer's discovery document.
+  MESHGUARD_JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  MESHGUARD_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  MESHGUARD_SUBJECT_CLAIM: z.string().regex(/^[A-Za-z_][A-Za-z0-9_:.-]{0,63}$/, 'must be a claim name such as sub, email or preferred_username').default('sub'),
+  /** Least time between two fetches of the key set for an unknown kid (a flood of made-up kids costs one fetch). */
+  MESHGUARD_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  // Prometheus (issue 17): /metrics on a listener of its own, never on the public port.
+  MESHGUARD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  MESHGUARD_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   MESHGUARD_BOOTSTRAP_ADMIN: z.string().min(1).optional(),
   MESHGUARD_SEED_DEMO: bool.optional(),
   MESHGUARD_AUDIT_FLUSH_MAX: z.coerce.number().int().min(1).max(10000).default(512),
@@ -75,6 +84,9 @@ const EnvSchema = z.object({
   MESHGUARD_DRAIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 });
 
+/** Where tokens' keys come from: exactly one (none outside production: a dev secret). */
+const KEY_SOURCES = ['MESHGUARD_JWT_SECRET', 'MESHGUARD_JWT_PUBLIC_KEY_FILE', 'MESHGUARD_JWT_JWKS_URL', 'MESHGUARD_OIDC_ISSUER'] as const;
+
 export interface Config {
   production: boolean;
   host: string;
@@ -87,7 +99,21 @@ export interface Config {
   /** PostgreSQL URL of the shared state store; undefined means `$dataDir/meshguard.sqlite`. */
   stateUrl?: string;
   stateSchema?: string;
-  jwt: { secret?: string; publicKeyFile?: string; issuer?: string; audience?: string };
+  jwt: {
+    secret?: string;
+    publicKeyFile?: string;
+    /** Keys fetched from this JWKS URL (jose's remote key set: cached, selected by kid, refreshed on rotation). */
+    jwksUrl?: string;
+    /** An OpenID provider: its discovery document names the JWKS URL and the issuer tokens must carry. */
+    oidcIssuer?: string;
+    issuer?: string;
+    audience?: string;
+    /** The claim that names the subject (default sub; email or preferred_username for opaque subs). */
+    subjectClaim: string;
+    jwksCooldownMs: number;
+  };
+  /** Where /metrics is served (its own listener); undefined: not served. */
+  metrics?: { host: string; port: number };
   bootstrapAdmin?: string;
   /** Seed the demo data mesh into missing tables and an empty state store. By default only into the
    *  embedded state (never a shared MESHGUARD_STATE_URL store) outside production. */
@@ -125,12 +151,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
   }
   const e = parsed.data;
-  if (e.MESHGUARD_JWT_SECRET && e.MESHGUARD_JWT_PUBLIC_KEY_FILE) {
-    throw new ConfigError('MESHGUARD_JWT_SECRET and MESHGUARD_JWT_PUBLIC_KEY_FILE: set one, not both');
-  }
+  const keySources = KEY_SOURCES.filter((name) => e[name] !== undefined);
+  if (keySources.length > 1) throw new ConfigError(`${keySources.join(' and ')}: set one, not both`);
   const production = e.NODE_ENV === 'production';
-  if (production && !e.MESHGUARD_JWT_SECRET && !e.MESHGUARD_JWT_PUBLIC_KEY_FILE) {
-    throw new ConfigError('MESHGUARD_JWT_SECRET or MESHGUARD_JWT_PUBLIC_KEY_FILE: required when NODE_ENV=production');
+  if (production && keySources.length === 0) throw new ConfigError(`${KEY_SOURCES.join(', ')}: one is required when NODE_ENV=production`);
+  if (e.MESHGUARD_OIDC_ISSUER && !e.MESHGUARD_JWT_AUDIENCE) {
+    throw new ConfigError('MESHGUARD_JWT_AUDIENCE: required with MESHGUARD_OIDC_ISSUER (tokens must be meant for this gateway)');
+  }
+  if (e.MESHGUARD_OIDC_ISSUER && e.MESHGUARD_JWT_ISSUER && e.MESHGUARD_JWT_ISSUER !== e.MESHGUARD_OIDC_ISSUER) {
+    throw new ConfigError('MESHGUARD_JWT_ISSUER: leave unset with MESHGUARD_OIDC_ISSUER (the issuer comes from discovery)');
   }
   const snapshot = { ...env };
   return {
@@ -146,9 +175,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jwt: {
       secret: e.MESHGUARD_JWT_SECRET,
       publicKeyFile: e.MESHGUARD_JWT_PUBLIC_KEY_FILE && path.resolve(cwd, e.MESHGUARD_JWT_PUBLIC_KEY_FILE),
+      jwksUrl: e.MESHGUARD_JWT_JWKS_URL,
+      oidcIssuer: e.MESHGUARD_OIDC_ISSUER,
       issuer: e.MESHGUARD_JWT_ISSUER,
       audience: e.MESHGUARD_JWT_AUDIENCE,
+      subjectClaim: e.MESHGUARD_SUBJECT_CLAIM,
+      jwksCooldownMs: e.MESHGUARD_JWKS_COOLDOWN_MS,
     },
+    metrics: e.MESHGUARD_METRICS_PORT === undefined ? undefined : { host: e.MESHGUARD_METRICS_HOST, port: e.MESHGUARD_METRICS_PORT },
     bootstrapAdmin: e.MESHGUARD_BOOTSTRAP_ADMIN,
     // Demo grants (an admin among them) must never reach a shared deployment unless asked for by name.
     seedDemo: e.MESHGUARD_SEED_DEMO ?? (!production && !e.MESHGUARD_STATE_URL),

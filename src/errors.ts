@@ -80,6 +80,7 @@ export const ERRORS = {
   store_unavailable: { status: 503, title: 'Data store unavailable' },
   audit_unavailable: { status: 503, title: 'Audit log unavailable: request refused' },
   not_ready: { status: 503, title: 'Gateway not ready' },
+  idp_unavailable: { status: 503, title: 'Identity provider unavailable: token not verified' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

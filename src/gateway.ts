@@ -19,6 +19,7 @@ import { GrantStore } from './grants/grant-store';
 import { openGuardrails } from './guardrails/guardrails';
 import { GrantUsage } from './grants/grant-usage';
 import { RevocationStore } from './grants/revocation-store';
+import { createGatewayMetrics } from './observability/gateway-metrics';
 import { loadPolicies } from './policy/load-policies';
 import type { Reloaded } from './policy/policy-holder';
 import { PolicyHolder } from './policy/policy-holder';
@@ -47,7 +48,8 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'meshguard' } });
   const policies = loadPolicies(config.policiesDir);
   const verifyKey = loadVerifyKey(config);
-  const mask = createMasker(ensureSecretFile(path.join(config.dataDir, 'mask-key'), 32));
+  const maskCounts = { hits: 0, misses: 0 };
+  const mask = createMasker(ensureSecretFile(path.join(config.dataDir, 'mask-key'), 32), maskCounts);
   const cursorKeys = loadCursorKeys(config.dataDir);
   const shareUrlKey = loadShareUrlKey(config.dataDir);
   const state = await openState(config);
@@ -79,6 +81,8 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       record: (entry) => audit.record(entry),
       onError: (err) => logger.error({ err }, 'audit append of coalesced authentication failures failed'),
     });
+    const caches = { abilities: access.counts, tokens: { hits: 0, misses: 0 }, masks: maskCounts };
+    const metrics = config.metrics ? createGatewayMetrics({ audit, caches, stores, state }) : undefined;
     const deps: AppDeps = {
       config,
       get policies() {
@@ -107,6 +111,8 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
       cursorKeys,
       shares: new ShareStore(state.knex),
       shareUrlKey,
+      caches,
+      metrics,
     };
     return {
       app: buildApp(deps),

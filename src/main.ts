@@ -6,6 +6,7 @@ import { ConfigError } from './errors';
 import { openGateway } from './gateway';
 import { answerClientErrors } from './http/client-errors';
 import { drainOnSignals } from './http/drain-server';
+import { startMetricsServer } from './observability/metrics-server';
 
 /** Why listening failed, and what to change: HOST and PORT are the operator's to fix. */
 function listenFailure(e: NodeJS.ErrnoException): string {
@@ -21,6 +22,15 @@ async function main(): Promise<void> {
   const { logger } = gw.deps;
   // Not app.listen: Express 5 calls its callback with the error when listening fails, which would
   // print the banner of a gateway that never started.
+  if (gw.deps.metrics && config.metrics) {
+    const where = config.metrics;
+    const metrics = await startMetricsServer(gw.deps.metrics, where).catch((e: NodeJS.ErrnoException) => {
+      process.stderr.write(`meshguard: cannot serve metrics on ${where.host}:${where.port}: ${e.message}; check MESHGUARD_METRICS_HOST and MESHGUARD_METRICS_PORT\n`);
+      process.exit(2);
+    });
+    metrics.server.unref();
+    logger.info({ url: `http://${where.host}:${metrics.port}/metrics` }, 'metrics served');
+  }
   const server = http.createServer(gw.app);
   answerClientErrors(server);
   server.on('error', (e: NodeJS.ErrnoException) => {

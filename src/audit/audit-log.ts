@@ -39,6 +39,8 @@ export class AuditLog {
   private flushing: Promise<void> | null = null;
   /** Group commits done and entries they carried (for tests and metrics). */
   readonly stats = { commits: 0, entries: 0 };
+  /** Told of each group commit: how many entries, and how long it took (the metrics listen here). */
+  onCommit?: (entries: number, seconds: number) => void;
   private worker: SqliteCommitWorker | null = null;
   /** The head after this process's last worker commit: a guess the worker checks, never trusted. */
   private head: Head | null = null;
@@ -153,6 +155,7 @@ export class AuditLog {
   /** Appends `entries` as one group commit; resolves with their ids once committed. */
   private async commit(entries: AuditInput[]): Promise<number[]> {
     if (this.closed) throw new Error('the audit log is closed');
+    const started = this.onCommit && process.hrtime.bigint();
     const ids =
       this.dialect === 'postgres'
         ? await this.knex.transaction((trx) => this.appendBatch(trx, entries))
@@ -161,6 +164,7 @@ export class AuditLog {
           : await onSqliteConnection(this.knex, (db) => this.appendSqlite(db, entries));
     this.stats.commits++;
     this.stats.entries += entries.length;
+    if (started) this.onCommit!(entries.length, Number(process.hrtime.bigint() - started) / 1e9);
     this.witness?.touch();
     return ids;
   }

@@ -1,5 +1,6 @@
 // The key that verifies tokens, and the algorithm pinned to it: HS256 for a shared secret, RS256 or
-// ES256 for a PEM public key. Outside production, with no key configured, a random dev secret is
+// ES256 for a PEM public key; or an identity provider's published keys (auth/remote-keys.ts), whose
+// algorithm each key's type pins. Outside production, with no key configured, a random dev secret is
 // created once in the data dir (mode 0600) so `npm run token` can mint tokens for the demo.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -25,6 +26,12 @@ export function verifyingKey(key: VerifyKey): VerifyKey {
   return typeof key.key === 'string' ? { ...key, key: crypto.createSecretKey(Buffer.from(key.key, 'utf8')) } : key;
 }
 
+/** Keys published by an identity provider: a JWKS URL, or an OIDC issuer whose discovery names one. */
+export interface RemoteKeys {
+  remote: { jwksUrl: string } | { oidcIssuer: string };
+  source: string;
+}
+
 export const devSecretFile = (dataDir: string) => path.join(dataDir, 'dev-jwt-secret');
 
 /** Reads a secret file from the data dir, creating it with random bytes (mode 0600) if missing;
@@ -40,7 +47,9 @@ export function ensureSecretFile(file: string, bytes: number): Buffer {
   return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }
 
-export function loadVerifyKey(config: Config): VerifyKey {
+export function loadVerifyKey(config: Config): VerifyKey | RemoteKeys {
+  if (config.jwt.jwksUrl) return { remote: { jwksUrl: config.jwt.jwksUrl }, source: config.jwt.jwksUrl };
+  if (config.jwt.oidcIssuer) return { remote: { oidcIssuer: config.jwt.oidcIssuer }, source: config.jwt.oidcIssuer };
   if (config.jwt.secret) return { key: config.jwt.secret, algorithms: ['HS256'], source: 'MESHGUARD_JWT_SECRET' };
   if (config.jwt.publicKeyFile) {
     let key: crypto.KeyObject;
@@ -54,7 +63,7 @@ export function loadVerifyKey(config: Config): VerifyKey {
     if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key, algorithms: ['ES256'], source: config.jwt.publicKeyFile };
     throw new ConfigError(`MESHGUARD_JWT_PUBLIC_KEY_FILE: an RSA or P-256 EC public key is required, got ${type}`);
   }
-  if (config.production) throw new ConfigError('MESHGUARD_JWT_SECRET or MESHGUARD_JWT_PUBLIC_KEY_FILE: required when NODE_ENV=production');
+  if (config.production) throw new ConfigError('MESHGUARD_JWT_SECRET, MESHGUARD_JWT_PUBLIC_KEY_FILE, MESHGUARD_JWT_JWKS_URL or MESHGUARD_OIDC_ISSUER: required when NODE_ENV=production');
   const secret = ensureSecretFile(devSecretFile(config.dataDir), 32).toString('hex');
   return { key: secret, algorithms: ['HS256'], source: devSecretFile(config.dataDir) };
 }

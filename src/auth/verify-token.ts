@@ -31,6 +31,7 @@ export const TOKEN_REFUSALS = {
   noIat: 'the token has no iat claim (required so that revocations by issue time can be decided)',
   futureIat: 'the token was issued in the future (iat)',
   noSub: 'the token has no usable sub claim',
+  unknownKey: "the token's key is not one the identity provider publishes",
 } as const;
 
 export interface VerifyOptions {
@@ -38,23 +39,51 @@ export interface VerifyOptions {
   audience?: string;
   now: Date;
   maxAgeMs?: number;
+  /** The claim that names the subject (MESHGUARD_SUBJECT_CLAIM); `sub` when unset. */
+  subjectClaim?: string;
+}
+
+/** The compact JWT of an `Authorization: Bearer` header, or the 401 that says what is wrong with it. */
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw fail('missing_token', TOKEN_REFUSALS.missing);
+  const m = /^Bearer\s+([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(header);
+  if (!m) throw fail('invalid_token', TOKEN_REFUSALS.scheme);
+  return m[1];
+}
+
+/** The claims every verified token must carry (exp, iat, a subject), whoever signed it -> Principal. */
+export function principalFrom(payload: { exp?: unknown; iat?: unknown; jti?: unknown; [claim: string]: unknown }, opts: VerifyOptions): Principal {
+  if (typeof payload.exp !== 'number') throw fail('invalid_token', TOKEN_REFUSALS.noExp);
+  if (typeof payload.iat !== 'number') throw fail('invalid_token', TOKEN_REFUSALS.noIat);
+  if (payload.iat > opts.now.getTime() / 1000 + CLOCK_TOLERANCE_S) throw fail('invalid_token', TOKEN_REFUSALS.futureIat);
+  if (opts.maxAgeMs !== undefined && (payload.exp - payload.iat) * 1000 > opts.maxAgeMs) {
+    throw fail('invalid_token', `the token lives longer than the allowed ${opts.maxAgeMs / 1000} s (exp - iat)`);
+  }
+  const subject = payload[opts.subjectClaim ?? 'sub'];
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 255) {
+    throw fail('invalid_token', opts.subjectClaim && opts.subjectClaim !== 'sub' ? `the token has no usable ${opts.subjectClaim} claim` : TOKEN_REFUSALS.noSub);
+  }
+  return {
+    subject,
+    tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
+    issuedAt: payload.iat,
+    expiresAt: payload.exp,
+  };
 }
 
 export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions): Principal;
 /** With `withNotBefore`, also the token's nbf claim (for verified-tokens.ts, which re-checks it on reuse). */
 export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions, withNotBefore: true): { principal: Principal; notBefore?: number };
 export function verifyToken(header: string | undefined, key: VerifyKey, opts: VerifyOptions, withNotBefore?: true): Principal | { principal: Principal; notBefore?: number } {
-  if (!header) throw fail('missing_token', TOKEN_REFUSALS.missing);
-  const m = /^Bearer\s+([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(header);
-  if (!m) throw fail('invalid_token', TOKEN_REFUSALS.scheme);
-  const alg = headerAlgorithm(m[1]);
+  const token = bearerToken(header);
+  const alg = headerAlgorithm(token);
   if (alg === undefined) throw fail('invalid_token', TOKEN_REFUSALS.malformed);
   // Checked here, before jsonwebtoken (which pins it too), so that `alg: none` without a signature
   // and algorithm confusion are refused as what they are.
   if (!(key.algorithms as string[]).includes(alg)) throw fail('invalid_token', TOKEN_REFUSALS.algorithm);
   let payload: jwt.JwtPayload;
   try {
-    const decoded = jwt.verify(m[1], key.key, {
+    const decoded = jwt.verify(token, key.key, {
       algorithms: key.algorithms,
       issuer: opts.issuer,
       audience: opts.audience,
@@ -66,21 +95,7 @@ export function verifyToken(header: string | undefined, key: VerifyKey, opts: Ve
   } catch (e) {
     throw fail(...libraryRefusal(e));
   }
-  if (typeof payload.exp !== 'number') throw fail('invalid_token', TOKEN_REFUSALS.noExp);
-  if (typeof payload.iat !== 'number') throw fail('invalid_token', TOKEN_REFUSALS.noIat);
-  if (payload.iat > opts.now.getTime() / 1000 + CLOCK_TOLERANCE_S) throw fail('invalid_token', TOKEN_REFUSALS.futureIat);
-  if (opts.maxAgeMs !== undefined && (payload.exp - payload.iat) * 1000 > opts.maxAgeMs) {
-    throw fail('invalid_token', `the token lives longer than the allowed ${opts.maxAgeMs / 1000} s (exp - iat)`);
-  }
-  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
-    throw fail('invalid_token', TOKEN_REFUSALS.noSub);
-  }
-  const principal: Principal = {
-    subject: payload.sub,
-    tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
-    issuedAt: payload.iat,
-    expiresAt: payload.exp,
-  };
+  const principal = principalFrom(payload, opts);
   return withNotBefore ? { principal, notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined } : principal;
 }
 

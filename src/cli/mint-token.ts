@@ -7,7 +7,7 @@ import { loadVerifyKey } from '../auth/load-key';
 
 export function mintToken(config: Config, sub: string, ttlSeconds = 3600): string {
   const key = loadVerifyKey(config);
-  if (key.algorithms[0] !== 'HS256' || typeof key.key !== 'string') {
+  if ('remote' in key || key.algorithms[0] !== 'HS256' || typeof key.key !== 'string') {
     throw new Error('tokens for a public-key deployment are minted by its identity provider, not by meshguard');
   }
   return jwt.sign({ sub, jti: crypto.randomUUID() }, key.key, {

@@ -44,6 +44,8 @@ const MAX_ENTRIES = 10000;
 
 export class AccessResolver {
   private readonly cache = new Map<string, Entry>();
+  /** Hits and misses of the ability cache (for the metrics). */
+  readonly counts = { hits: 0, misses: 0 };
   private denials: Denials | null = null;
   private readonly versions: VersionReader;
 
@@ -132,7 +134,11 @@ export class AccessResolver {
     const now = this.clock.now();
     const policies = this.policies();
     const hit = this.cache.get(subject);
-    if (hit && hit.version === version && hit.policies === policies && now.getTime() < hit.validUntil) return hit;
+    if (hit && hit.version === version && hit.policies === policies && now.getTime() < hit.validUntil) {
+      this.counts.hits++;
+      return hit;
+    }
+    this.counts.misses++;
 
     const grants = await this.grants.active(subject, now);
     const validUntil = Math.min(Infinity, ...grants.filter((g) => g.expiresAt).map((g) => Date.parse(g.expiresAt!)));

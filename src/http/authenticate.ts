@@ -7,16 +7,23 @@ import type { AppDeps } from '../app-deps';
 import { verifyingKey } from '../auth/load-key';
 import type { Principal } from '../auth/verify-token';
 import type { Access } from '../grants/access-resolver';
-import { cachingVerifier } from '../auth/verified-tokens';
+import { tokenVerifier } from '../auth/verified-tokens';
 import { GatewayError, fail } from '../errors';
 import { ctx } from './request-context';
 
 export function authenticate(deps: AppDeps) {
-  const verify = cachingVerifier(verifyingKey(deps.verifyKey), {
-    issuer: deps.config.jwt.issuer,
-    audience: deps.config.jwt.audience,
-    maxAgeMs: deps.config.tokenMaxAgeMs,
-  });
+  const key = deps.verifyKey;
+  const verify = tokenVerifier(
+    'remote' in key ? key : verifyingKey(key),
+    {
+      issuer: deps.config.jwt.issuer,
+      audience: deps.config.jwt.audience,
+      maxAgeMs: deps.config.tokenMaxAgeMs,
+      subjectClaim: deps.config.jwt.subjectClaim,
+      cooldownMs: deps.config.jwt.jwksCooldownMs,
+    },
+    deps.caches.tokens,
+  );
   const failures = deps.authFailures;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const c = ctx(res);
@@ -28,7 +35,8 @@ export function authenticate(deps: AppDeps) {
     const retryAfterSeconds = failures.overLimit(ip, now.getTime());
     try {
       c.action = 'authenticate';
-      c.principal = verify(req.get('authorization'), now);
+      const verified = verify(req.get('authorization'), now);
+      c.principal = verified instanceof Promise ? await verified : verified;
       c.action = undefined;
       c.access = await loadAccess(deps, c.principal);
     } catch (e) {

@@ -94,6 +94,7 @@ export function problemHandler(deps: AppDeps, render: ErrorRenderer = sendProble
     }
     // Every 5xx reaches the log with the fault behind it (a driver error, say) and the request id.
     if (answer.status >= 500) deps.logger.error({ err: answer.cause ?? answer, requestId: ctx(res)?.requestId, code: answer.code }, answer.message);
+    if (c) c.problem = answer.code;
     if (res.headersSent) return void res.end();
     render(res, answer, req.originalUrl.split('?')[0]);
   };

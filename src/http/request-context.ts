@@ -24,6 +24,8 @@ export interface RequestContext {
   public?: boolean;
   /** Set once the request's audit entry has been written. */
   audited?: boolean;
+  /** The problem code the request was answered with, if it was refused (for the metrics). */
+  problem?: string;
   /** The id of that entry, so a failure after it (a write whose commit fails) can be recorded against it. */
   auditId?: number;
 }

@@ -20,13 +20,13 @@ import { router } from '../router';
 
 export const MAX_PAGE = 1000;
 
-const ListQuery = z.strictObject({
+export const ListQuery = z.strictObject({
   ...FILTERS,
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(100),
   cursor: z.string().max(200).optional(),
 });
-const ExportQuery = z.strictObject({ ...FILTERS, format: z.enum(['csv', 'ndjson']).default('ndjson') });
-const SummaryQuery = z.strictObject({ since: FILTERS.since, until: FILTERS.until });
+export const ExportQuery = z.strictObject({ ...FILTERS, format: z.enum(['csv', 'ndjson']).default('ndjson') });
+export const SummaryQuery = z.strictObject({ since: FILTERS.since, until: FILTERS.until });
 const NoQuery = z.strictObject({});
 
 /** Query string -> typed filters, or a 400 naming the parameter (unknown ones included). */

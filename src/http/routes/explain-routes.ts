@@ -13,7 +13,7 @@ import { onlyParams } from '../only-params';
 import { ctx } from '../request-context';
 import { router } from '../router';
 
-const ExplainQuery = z.strictObject({
+export const ExplainQuery = z.strictObject({
   subject: z.string().min(1).max(MAX_SUBJECT),
   action: z.enum([...DATA_ACTIONS, ...METRIC_ACTIONS]),
   domain: z.string().min(1).max(64),

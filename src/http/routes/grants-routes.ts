@@ -20,7 +20,7 @@ import { router } from '../router';
 // A missing or blank reason is the use case's 400 reason_required, the same on every route and verb.
 const reason = z.string().max(MAX_REASON).optional();
 
-const NewGrantBody = z.strictObject({
+export const NewGrantBody = z.strictObject({
   subject: z.string().min(1).max(MAX_SUBJECT),
   role: z.string().min(1).max(64),
   domain: z.string().min(1).max(64).optional(),
@@ -28,9 +28,11 @@ const NewGrantBody = z.strictObject({
   reason,
 });
 
-const RenewBody = z.strictObject({ expiresAt: z.iso.datetime({ offset: true }).optional(), reason });
+export const RenewBody = z.strictObject({ expiresAt: z.iso.datetime({ offset: true }).optional(), reason });
 
-const ListQuery = z.strictObject({
+export const RevokeQuery = z.strictObject({ reason });
+
+export const ListQuery = z.strictObject({
   subject: z.string().min(1).max(MAX_SUBJECT).optional(),
   domain: z.string().min(1).max(64).optional(),
   status: z.enum(['active', 'all']).optional(),
@@ -65,7 +67,7 @@ export function grantsRoutes(deps: AppDeps): Router {
     const c = ctx(res);
     c.action = 'revoke';
     c.resource = grantResource(req.params.id);
-    const q = onlyParams(req, z.strictObject({ reason }));
+    const q = onlyParams(req, RevokeQuery);
     await changeWithAudit(deps, req, res, (actor, trx) => revokeGrant(deps, actor, { id: req.params.id, reason: q.reason }, trx));
     res.status(204).end();
   });

@@ -17,7 +17,7 @@ import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
 import { router } from '../router';
 
-const ResumeBody = z.strictObject({ reason: z.string().max(MAX_REASON).optional() });
+export const ResumeBody = z.strictObject({ reason: z.string().max(MAX_REASON).optional() });
 
 const seconds = (ms: number) => ms / 1000;
 

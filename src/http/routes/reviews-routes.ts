@@ -21,8 +21,8 @@ import { ctx } from '../request-context';
 import { router } from '../router';
 
 const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'a duration such as 30d, 12h or 3600 (seconds)').transform((v) => parseDuration(v)!);
-const ReviewQuery = z.strictObject({ unusedFor: duration.optional(), expiringWithin: duration.optional(), domain: z.string().min(1).max(64).optional() });
-const ApplyBody = z.strictObject({
+export const ReviewQuery = z.strictObject({ unusedFor: duration.optional(), expiringWithin: duration.optional(), domain: z.string().min(1).max(64).optional() });
+export const ApplyBody = z.strictObject({
   grantIds: z.array(z.string().min(1).max(64)).min(1).max(1000),
   reason: z.string().max(MAX_REASON).optional(),
 });

@@ -17,7 +17,7 @@ import { ctx } from '../request-context';
 import { router } from '../router';
 
 const reason = z.string().max(MAX_REASON).optional();
-const RevokeBody = z.union([
+export const RevokeBody = z.union([
   z.strictObject({ jti: z.string().min(1).max(255), reason }),
   z.strictObject({ subject: z.string().min(1).max(MAX_SUBJECT), issuedBefore: z.iso.datetime({ offset: true }), reason }),
 ]);

@@ -11,7 +11,7 @@ import { parseBody } from '../parse-body';
 import { ctx } from '../request-context';
 import { router } from '../router';
 
-const ReasonBody = z.strictObject({ reason: z.string().max(MAX_REASON).optional() });
+export const ReasonBody = z.strictObject({ reason: z.string().max(MAX_REASON).optional() });
 const COMMANDS = { suspend: suspendSubject, resume: resumeSubject } as const;
 
 export function subjectsRoutes(deps: AppDeps): Router {
