@@ -13,21 +13,23 @@ const { Validator } = require('@seriousme/openapi-schema-validator') as typeof V
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
   handle?: { stack?: Layer[] };
+  /** The path a router was mounted at (app.use('/delta-sharing', router)); '/' when mounted at the root. */
+  rawPath?: unknown;
 }
 
-/** Every method and path the app's router serves, read from the router itself. */
+/** Every method and path the app's router serves, read from the router itself (mount paths included). */
 function servedRoutes(app: express.Express): string[] {
   const found: string[] = [];
-  const walk = (stack: Layer[]) => {
+  const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') found.push(`${m} ${layer.route.path}`);
+        for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') found.push(`${m} ${prefix}${layer.route.path}`);
       } else if (layer.handle?.stack) {
-        walk(layer.handle.stack);
+        walk(layer.handle.stack, typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? `${prefix}${layer.rawPath}` : prefix);
       }
     }
   };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
   return found.sort();
 }
 

@@ -48,7 +48,7 @@ function operation(op: Operation): Schema {
     operationId: `${op.method}${op.path.replace(/[/:.]+([a-z])?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     tags: [op.tag],
     summary: op.summary,
-    ...(op.public ? { security: [] } : {}),
+    ...(op.public ? { security: [] } : op.recipient ? { security: [{ recipient: [] }] } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
     responses,
@@ -69,7 +69,10 @@ export function openapiDocument(version: string): Schema {
     security: [{ bearer: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        recipient: { type: 'http', scheme: 'bearer', description: "A Delta Sharing recipient's profile token (bearerToken of the profile file)" },
+      },
       schemas: { Problem: jsonSchema(Problem, 'output') },
     },
   };

@@ -14,6 +14,9 @@ import { ResumeBody } from '../routes/guardrails-routes';
 import { ApplyBody, ReviewQuery } from '../routes/reviews-routes';
 import { RevokeBody } from '../routes/revocations-routes';
 import { ReasonBody } from '../routes/subjects-routes';
+import { NewShareBody } from '../../sharing/share-definition';
+import { NewRecipientBody, ShareChangeQuery, ShareListQuery } from '../routes/shares-routes';
+import { ListQuery as SharingListQuery, QueryBody as SharingQueryBody, VersionQuery as SharingVersionQuery } from '../routes/delta-sharing-routes';
 
 /** RFC 9457 problem document: every refusal, with a stable `code` (errors.ts). */
 export const Problem = z.object({
@@ -69,6 +72,8 @@ export interface Operation {
   summary: string;
   /** Public: no token (health and the API description). */
   public?: boolean;
+  /** Authenticated by a Delta Sharing recipient's profile token, not a JWT (answers errors in the protocol's JSON). */
+  recipient?: boolean;
   query?: z.ZodObject;
   /** Free-form filter parameters (the rows grammar). */
   filters?: boolean;
@@ -84,6 +89,7 @@ const ROW_MEDIA = ['application/json', 'text/csv', 'application/x-ndjson', 'appl
 
 export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/healthz', tag: 'Health', summary: 'Whether the state store answers, and datasets found broken at start-up', public: true, answers: { 200: json('ok or degraded', Health) }, problems: [503] },
+  { method: 'get', path: '/readyz', tag: 'Health', summary: 'Whether this replica may take traffic: policies loaded, state store answering, audit log writable, not draining', public: true, answers: { 200: json('ready, with the policy version') }, problems: [503] },
   { method: 'get', path: '/openapi.json', tag: 'Health', summary: 'This OpenAPI document', public: true, answers: { 200: json('OpenAPI 3.1') } },
   { method: 'get', path: '/docs', tag: 'Health', summary: 'The API reference, rendered from this document', public: true, answers: { 200: { description: 'HTML page', schema: z.string(), media: ['text/html'] } } },
   { method: 'get', path: '/docs/assets/:file', tag: 'Health', summary: "The reference page's scripts and styles (from swagger-ui-dist)", public: true, answers: { 200: { description: 'asset', schema: z.string(), media: ['text/css', 'text/javascript'] } }, problems: [404] },
@@ -121,4 +127,22 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/reviews/grants', tag: 'Reviews', summary: 'Access review: unused and expiring grants', query: ReviewQuery, answers: { 200: json('the review') } },
   { method: 'post', path: '/v1/reviews/grants/apply', tag: 'Reviews', summary: 'Revoke the grants a review chose', body: ApplyBody, answers: { 200: json('revoked grants') } },
   { method: 'get', path: '/v1/explain', tag: 'Explain', summary: 'Why a subject may or may not act on a dataset', query: ExplainQuery, answers: { 200: json('the decision and its reasons') } },
+  { method: 'post', path: '/v1/admin/policies/reload', tag: 'Operations', summary: 'Reload the policy files (validated first; a bad file keeps the policies in force)', answers: { 200: json('from, to and whether they changed') }, problems: [422] },
+  { method: 'post', path: '/v1/shares', tag: 'Sharing', summary: 'Create a share of one domain for partners (Delta Sharing)', body: NewShareBody, answers: { 201: json('the share') }, problems: [409] },
+  { method: 'get', path: '/v1/shares', tag: 'Sharing', summary: 'Shares the caller manages, their tables and recipients', query: ShareListQuery, answers: { 200: json('shares') } },
+  { method: 'get', path: '/v1/shares/:name', tag: 'Sharing', summary: 'One share, its tables and recipients', answers: { 200: json('the share') } },
+  { method: 'delete', path: '/v1/shares/:name', tag: 'Sharing', summary: "Delete a share: every recipient's next request is refused", query: ShareChangeQuery, answers: { 204: { description: 'deleted' } } },
+  { method: 'post', path: '/v1/shares/:name/recipients', tag: 'Sharing', summary: 'Add a recipient: the profile file, shown once', body: NewRecipientBody, answers: { 201: json('the profile file (shareCredentialsVersion, endpoint, bearerToken, expirationTime)') }, problems: [409] },
+  { method: 'delete', path: '/v1/shares/:name/recipients/:recipient', tag: 'Sharing', summary: "Revoke a recipient: its next request, and every file link it holds, is refused", query: ShareChangeQuery, answers: { 204: { description: 'revoked' } } },
+  ...[
+    ['get', '/delta-sharing/shares', 'Delta Sharing: list shares', SharingListQuery],
+    ['get', '/delta-sharing/shares/:share', 'Delta Sharing: get share', undefined],
+    ['get', '/delta-sharing/shares/:share/schemas', 'Delta Sharing: list schemas', SharingListQuery],
+    ['get', '/delta-sharing/shares/:share/schemas/:schema/tables', 'Delta Sharing: list tables', SharingListQuery],
+    ['get', '/delta-sharing/shares/:share/all-tables', 'Delta Sharing: list all tables', SharingListQuery],
+    ['get', '/delta-sharing/shares/:share/schemas/:schema/tables/:table/version', 'Delta Sharing: table version (Delta-Table-Version header; HEAD too)', SharingVersionQuery],
+  ].map(([method, path, summary, query]): Operation => ({ method: method as 'get', path: path as string, tag: 'Delta Sharing (recipients)', summary: summary as string, recipient: true, query: query as z.ZodObject | undefined, answers: { 200: json('the protocol answer (PROTOCOL.md)') } })),
+  { method: 'get', path: '/delta-sharing/shares/:share/schemas/:schema/tables/:table/metadata', tag: 'Delta Sharing (recipients)', summary: 'Delta Sharing: table metadata (NDJSON)', recipient: true, answers: { 200: { description: 'protocol and metaData lines', schema: z.string(), media: ['application/x-ndjson'] } } },
+  { method: 'post', path: '/delta-sharing/shares/:share/schemas/:schema/tables/:table/query', tag: 'Delta Sharing (recipients)', summary: 'Delta Sharing: read data (NDJSON: protocol, metaData, file lines)', recipient: true, body: SharingQueryBody, answers: { 200: { description: 'protocol, metaData and file lines', schema: z.string(), media: ['application/x-ndjson'] } } },
+  { method: 'get', path: '/delta-sharing/files/:token', tag: 'Delta Sharing (recipients)', summary: 'A Parquet file of a share, at a short-lived signed URL re-checked on every download', public: true, answers: { 200: { description: 'Parquet bytes', schema: z.string(), media: ['application/vnd.apache.parquet'] } }, problems: [401, 403] },
 ];

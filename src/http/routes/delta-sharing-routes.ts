@@ -28,11 +28,12 @@ import { ctx } from '../request-context';
 import { router } from '../router';
 import { sendSharingError } from '../sharing-errors';
 
-const ListQuery = z.strictObject({ maxResults: z.string().optional(), pageToken: z.string().max(256).optional() });
+export const ListQuery = z.strictObject({ maxResults: z.string().optional(), pageToken: z.string().max(256).optional() });
 const NoQuery = z.strictObject({});
+export const VersionQuery = z.strictObject({ startingTimestamp: z.string().max(64).optional() });
 
 /** The query body (PROTOCOL.md, Request Body); fields this server does not know are ignored, as hints may be. */
-const QueryBody = z.object({
+export const QueryBody = z.object({
   predicateHints: z.array(z.string().max(4096)).max(100).optional(),
   jsonPredicateHints: z.string().max(64 * 1024).optional(),
   limitHint: z.number().int().min(0).optional(),
@@ -146,7 +147,7 @@ export function deltaSharingRoutes(deps: AppDeps): Router {
   // GET, and HEAD through it (Express answers HEAD with the GET route, without a body).
   r.get('/shares/:share/schemas/:schema/tables/:table/version', async (req, res) => {
     ctx(res).action = 'share_table_version';
-    const q = onlyParams(req, z.strictObject({ startingTimestamp: z.string().max(64).optional() }));
+    const q = onlyParams(req, VersionQuery);
     if (q.startingTimestamp !== undefined) throw fail('bad_request', 'startingTimestamp: this server shares no table history, only the current version', { parameter: 'startingTimestamp' });
     const { share, table } = tableOf(res, req.params);
     const snap = await takeSnapshot(deps, share, table, datasetOf(share, table));

@@ -19,11 +19,14 @@ import { ctx } from '../request-context';
 import { router } from '../router';
 
 const reason = z.string().max(MAX_REASON).optional();
-const NewRecipientBody = z.strictObject({
+export const NewRecipientBody = z.strictObject({
   name: z.string().regex(SHARE_NAME, 'must be lower case letters, digits and _, starting with a letter (at most 64)'),
   expiresAt: z.iso.datetime({ offset: true }),
   reason,
 });
+
+export const ShareListQuery = z.strictObject({ status: z.enum(['active', 'all']).optional() });
+export const ShareChangeQuery = z.strictObject({ reason });
 
 /** The audit resource of a path's share name: echoed only if it could be one. */
 const resourceOf = (name: string) => shareResource(SHARE_NAME.test(name) ? name : '(not a share name)');
@@ -60,7 +63,7 @@ export function sharesRoutes(deps: AppDeps): Router {
 
   r.get('/v1/shares', async (req, res) => {
     setAction(res, 'share_list', null);
-    const q = onlyParams(req, z.strictObject({ status: z.enum(['active', 'all']).optional() }));
+    const q = onlyParams(req, ShareListQuery);
     const ability = ctx(res).access!.ability;
     const grantIds = authorize(ability, 'manage_shares', SHARE_SUBJECT);
     const shares = (await deps.shares.list({ includeDeleted: q.status === 'all' })).filter((s) => mayManageShares(ability, s.domain));
@@ -80,7 +83,7 @@ export function sharesRoutes(deps: AppDeps): Router {
 
   r.delete('/v1/shares/:name', async (req, res) => {
     setAction(res, 'share_delete', resourceOf(req.params.name));
-    const q = onlyParams(req, z.strictObject({ reason }));
+    const q = onlyParams(req, ShareChangeQuery);
     await changeWithAudit(deps, req, res, (actor, trx) => deleteShare(deps, actor, { share: req.params.name, reason: q.reason }, trx));
     res.status(204).end();
   });
@@ -97,7 +100,7 @@ export function sharesRoutes(deps: AppDeps): Router {
 
   r.delete('/v1/shares/:name/recipients/:recipient', async (req, res) => {
     setAction(res, 'share_revoke_recipient', resourceOf(req.params.name));
-    const q = onlyParams(req, z.strictObject({ reason }));
+    const q = onlyParams(req, ShareChangeQuery);
     await changeWithAudit(deps, req, res, (actor, trx) => revokeRecipient(deps, actor, { share: req.params.name, recipient: req.params.recipient, reason: q.reason }, trx));
     res.status(204).end();
   });
