@@ -118,7 +118,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/v1/guardrails/pauses/:id/resume', tag: 'Guardrails', summary: 'Resume a writer paused by the anomaly breaker', body: ResumeBody, answers: { 200: json('the pause') }, problems: [409] },
   { method: 'get', path: '/v1/audit', tag: 'Audit', summary: 'Audit entries, newest first, keyset pages', query: AuditListQuery, answers: { 200: json('entries and nextCursor') } },
   { method: 'get', path: '/v1/audit/export', tag: 'Audit', summary: 'The audit log as CSV or NDJSON, streamed', query: AuditExportQuery, answers: { 200: { description: 'entries', schema: z.string(), media: ['application/x-ndjson', 'text/csv'] } } },
-  { method: 'get', path: '/v1/audit/summary', tag: 'Audit', summary: 'Counts of decisions', query: AuditSummaryQuery, answers: { 200: json('summary') } },
+  { method: 'get', path: '/v1/audit/summary', tag: 'Audit', summary: 'Counts of decisions; with bucket=1h|1d a series over time, split by subject, dataset or refusal code (by=)', query: AuditSummaryQuery, answers: { 200: json('summary') } },
   { method: 'get', path: '/v1/audit/verify', tag: 'Audit', summary: 'Verify the hash chain and its signed head', answers: { 200: json('report') } },
   { method: 'post', path: '/v1/revocations', tag: 'Grants', summary: 'Revoke a token (jti) or every token of a subject issued before a time', body: RevokeBody, answers: { 201: json('the revocation') } },
   { method: 'get', path: '/v1/revocations', tag: 'Grants', summary: 'Token revocations', answers: { 200: json('revocations') } },
