@@ -8,6 +8,7 @@ import { AuditView } from './views/audit';
 import { ExplainView } from './views/explain';
 import { GrantsView } from './views/grants';
 import { GuardrailsView } from './views/guardrails';
+import { MetricsView } from './views/metrics';
 import { ReviewsView } from './views/reviews';
 import './style.css';
 
@@ -22,6 +23,8 @@ const VIEWS = {
   reviews: { title: 'Access reviews', roles: ['admin', 'steward'], view: ReviewsView },
   guardrails: { title: 'Guardrails', roles: ['admin', 'steward'], view: GuardrailsView },
   explain: { title: 'Explain', roles: ['admin', 'steward'], view: ExplainView },
+  // The roles of policies/roles.yaml with read_metrics rules; GET /v1/metrics lists what each may query.
+  metrics: { title: 'Metrics', roles: ['manager', 'analyst', 'eu_analyst', 'scientist', 'steward'], view: MetricsView },
 } as const;
 type ViewName = keyof typeof VIEWS;
 

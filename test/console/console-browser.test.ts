@@ -223,6 +223,22 @@ describeBrowser('the console in a real browser', () => {
     await page.context().close();
   });
 
+  it("charts a metric by a dimension and a time grain for a manager, who sees no other view", async () => {
+    const page = await signIn('max');
+    await expect(page.locator('header nav button').allTextContents()).resolves.toEqual(['Metrics']);
+    const form = page.locator('main form');
+    await form.locator('select[name="metric"]').selectOption('revenue');
+    await form.locator('select[name="grain"]').selectOption('month');
+    await form.locator('select[name="split"]').selectOption('region');
+    await form.getByRole('button', { name: 'Chart' }).click();
+    const chart = page.locator('section[aria-label="metric chart"]');
+    await chart.locator('canvas').first().waitFor();
+    await expect(chart.locator('p').textContent()).resolves.toMatch(/^[1-9]\d* groups shown; 0 below the minimum group size left out\.$/);
+    await expect(chart.locator('.u-legend').textContent()).resolves.toContain('EU');
+    await shot(page, 'metrics');
+    await page.context().close();
+  });
+
   it('opens the reviews and explain views to an admin', async () => {
     const page = await signIn('dana');
     await page.getByRole('button', { name: 'Access reviews', exact: true }).click();
