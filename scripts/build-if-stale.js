@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Compiles the TypeScript sources into dist/ only when something they depend on changed since the
 // last successful build (a stamp file in dist/), so `npm run token` and friends cost one node start,
-// not a full `tsc` run. Used by the npm `pre*` scripts; `npm run build` always compiles.
+// not a full `tsc` run (nor a console bundle). Used by the npm `pre*` scripts; `npm run build` always compiles.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 /** What the build reads: the sources, the compiler settings and the dependency set. */
-const INPUTS = ['src', 'seeds', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
+const INPUTS = ['src', 'seeds', 'console', 'scripts/build-console.js', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 const STAMP = path.join('dist', '.build-stamp');
 
 /** Latest modification time (ms) of a file, or of any file or directory under a directory. */
@@ -36,7 +36,7 @@ function isStale(root) {
   return INPUTS.some((i) => latestChange(path.join(root, i)) > built);
 }
 
-function build(root) {
+async function build(root) {
   const started = new Date();
   process.stderr.write('meshguard: sources changed since the last build; compiling TypeScript...\n');
   // tsc reports errors on stdout: send them to stderr so `$(npm run -s token ...)` captures only the token.
@@ -45,6 +45,12 @@ function build(root) {
     stdio: ['ignore', 2, 2],
   });
   if (r.status !== 0) return r.status ?? 1;
+  try {
+    await require('./build-console').buildConsole(root);
+  } catch (e) {
+    process.stderr.write(`meshguard: the console did not build: ${e.message}\n`);
+    return 1;
+  }
   // The stamp carries the time the build started: a file saved during the build triggers the next one.
   fs.writeFileSync(path.join(root, STAMP), `${started.toISOString()}\n`);
   fs.utimesSync(path.join(root, STAMP), started, started);
@@ -55,5 +61,5 @@ module.exports = { isStale, latestChange, STAMP, INPUTS };
 
 if (require.main === module) {
   const root = path.resolve(__dirname, '..');
-  process.exitCode = isStale(root) ? build(root) : 0;
+  if (isStale(root)) build(root).then((status) => (process.exitCode = status));
 }

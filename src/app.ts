@@ -6,6 +6,7 @@ import { limitReads } from './http/limit-reads';
 import { adminRoutes } from './http/routes/admin-routes';
 import { apiDocsRoutes } from './http/routes/api-docs-routes';
 import { auditRoutes } from './http/routes/audit-routes';
+import { consoleRoutes } from './http/routes/console-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
 import { auditGuard } from './http/audit-guard';
@@ -44,6 +45,8 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(deps));
   // The API description (/openapi.json, /docs) is public too: it says nothing about anyone.
   app.use(apiDocsRoutes(deps));
+  // The console's files are public as well; the API calls it makes carry the signed-in subject's token.
+  app.use(consoleRoutes(deps));
   // Delta Sharing recipients (issue 15) authenticate with their profile's token, not a JWT, and reach
   // only the protocol's routes: the router answers every path under it, refusals in the protocol's JSON.
   app.use(SHARING_PREFIX, deltaSharingRoutes(deps));

@@ -1,5 +1,6 @@
 // The environment, validated once at start-up. process.env is read here and nowhere else:
 // the rest of the code receives a typed Config (store credentials included, looked up by name).
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
@@ -33,6 +34,9 @@ const EnvSchema = z.object({
   // identity providers (issue 17): keys from a JWKS URL, or from an OIDC issuer's discovery document.
   MESHGUARD_JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   MESHGUARD_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  // the console (issue 18): where its built files are, and the OIDC client it signs in as (authorization code + PKCE).
+  MESHGUARD_CONSOLE_DIR: z.string().min(1).optional(),
+  MESHGUARD_CONSOLE_CLIENT_ID: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be a client id of printable characters').optional(),
   MESHGUARD_SUBJECT_CLAIM: z.string().regex(/^[A-Za-z_][A-Za-z0-9_:.-]{0,63}$/, 'must be a claim name such as sub, email or preferred_username').default('sub'),
   /** Least time between two fetches of the key set for an unknown kid (a flood of made-up kids costs one fetch). */
   MESHGUARD_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
@@ -112,6 +116,8 @@ export interface Config {
     subjectClaim: string;
     jwksCooldownMs: number;
   };
+  /** The web console: its built files (`npm run build` writes dist/console) and, with an OIDC issuer, its client id. */
+  console: { dir: string; clientId?: string };
   /** Where /metrics is served (its own listener); undefined: not served. */
   metrics?: { host: string; port: number };
   bootstrapAdmin?: string;
@@ -182,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       subjectClaim: e.MESHGUARD_SUBJECT_CLAIM,
       jwksCooldownMs: e.MESHGUARD_JWKS_COOLDOWN_MS,
     },
+    console: { dir: e.MESHGUARD_CONSOLE_DIR ? path.resolve(cwd, e.MESHGUARD_CONSOLE_DIR) : path.join(packageRoot(), 'dist', 'console'), clientId: e.MESHGUARD_CONSOLE_CLIENT_ID },
     metrics: e.MESHGUARD_METRICS_PORT === undefined ? undefined : { host: e.MESHGUARD_METRICS_HOST, port: e.MESHGUARD_METRICS_PORT },
     bootstrapAdmin: e.MESHGUARD_BOOTSTRAP_ADMIN,
     // Demo grants (an admin among them) must never reach a shared deployment unless asked for by name.
@@ -198,4 +205,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     drainSeconds: e.MESHGUARD_DRAIN_SECONDS,
     secretFromEnv: (name) => snapshot[name],
   };
+}
+
+/** The folder holding meshguard's package.json, whether this file runs from src/ or from dist/src/. */
+function packageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..');
+  }
 }

@@ -17,6 +17,9 @@ export interface AuditSummary {
 export const SUMMARY_TOP = 1000;
 const DATASET = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** The stable error code that opens a refusal's reason (`<code>: <why>`). */
+export const refusalCode = (reason: string | null): string => (reason ?? 'unknown').split(':')[0].trim() || 'unknown';
+
 export async function summariseAudit(db: Knex, range: { since?: number; until?: number }): Promise<AuditSummary> {
   const base = () => {
     const q = withinHead(db('mg_audit'));
@@ -42,7 +45,7 @@ export async function summariseAudit(db: Knex, range: { since?: number; until?: 
   const reasons: { reason: string | null; n: unknown }[] = await base().where('decision', 'deny').select('reason').count({ n: '*' }).groupBy('reason');
   const byCode = new Map<string, number>();
   for (const r of reasons) {
-    const code = (r.reason ?? 'unknown').split(':')[0].trim() || 'unknown';
+    const code = refusalCode(r.reason);
     byCode.set(code, (byCode.get(code) ?? 0) + Number(r.n));
   }
   const byDecision = { allow: 0, deny: 0 };

@@ -132,6 +132,46 @@ describe.each(BACKENDS)('auditor API on $name', ({ pg }) => {
     expect(empty.body).toMatchObject({ total: 0, bySubject: [], byDataset: [], deniedByReason: [] });
   });
 
+  it('counts decisions over time per hour or day, split by subject, dataset or refusal code', async () => {
+    const period = `since=2000-01-01&until=${new Date(Date.now() + 60_000).toISOString()}`;
+    const sum = (pts: { allow: number; deny: number }[], k: 'allow' | 'deny') => pts.reduce((n, p) => n + p[k], 0);
+    const plain = await gw.http().get(`/v1/audit/summary?${period}&bucket=1h`).set(erin());
+    expect(plain.status).toBe(200);
+    expect(plain.body).toMatchObject({ bucket: '1h', by: null });
+    const hours: { start: string; allow: number; deny: number }[] = plain.body.series;
+    expect(hours.length).toBeGreaterThan(0);
+    for (const p of hours) expect(new Date(p.start).getTime() % 3_600_000).toBe(0);
+    expect(sum(hours, 'allow') + sum(hours, 'deny')).toBe(plain.body.total);
+    expect(hours.every((p) => !('key' in p))).toBe(true);
+
+    const days = (await gw.http().get(`/v1/audit/summary?${period}&bucket=1d&by=dataset`).set(erin())).body.series;
+    for (const p of days) expect(new Date(p.start).getTime() % 86_400_000).toBe(0);
+    const hr = days.filter((p: { key: string }) => p.key === 'hr.employees');
+    expect([sum(hr, 'allow'), sum(hr, 'deny')]).toEqual([1, 4]);
+    expect(days.every((p: { key: string }) => /^[a-z]+\.[a-z_]+$/.test(p.key))).toBe(true);
+
+    const bySubject = (await gw.http().get(`/v1/audit/summary?${period}&bucket=1h&by=subject`).set(erin())).body;
+    const alice = bySubject.series.filter((p: { key: string }) => p.key === 'alice');
+    const aliceTotals = bySubject.bySubject.find((g: { subject: string }) => g.subject === 'alice');
+    expect([sum(alice, 'allow'), sum(alice, 'deny')]).toEqual([aliceTotals.allow, aliceTotals.deny]);
+    expect(aliceTotals.allow).toBeGreaterThanOrEqual(3);
+
+    const byCode = (await gw.http().get(`/v1/audit/summary?${period}&bucket=1h&by=code`).set(erin())).body;
+    const codes = new Set(byCode.series.filter((p: { deny: number }) => p.deny > 0).map((p: { key: string }) => p.key));
+    expect([...codes].sort()).toEqual(byCode.deniedByReason.map((r: { reason: string }) => r.reason).sort());
+    expect(byCode.series.filter((p: { allow: number }) => p.allow > 0).every((p: { key: unknown }) => p.key === null)).toBe(true);
+
+    for (const [q, code, parameter] of [
+      ['by=subject', 'invalid_audit_query', 'by'],
+      ['bucket=5m', 'invalid_audit_query', 'bucket'],
+      ['bucket=1h&by=reason', 'invalid_audit_query', 'by'],
+      ['bucket=1h&bucket=1d', 'invalid_audit_query', 'bucket'],
+    ]) {
+      const r = await gw.http().get(`/v1/audit/summary?${q}`).set(erin());
+      expect([r.status, r.body.code, r.body.parameter]).toEqual([400, code, parameter]);
+    }
+  });
+
   it('audits every read of the log, with the auditor grant that allowed it', async () => {
     const me = await gw.http().get('/v1/me').set(erin());
     const r = await list('?subject=bob&limit=5');

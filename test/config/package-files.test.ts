@@ -57,6 +57,18 @@ describe('the npm scripts build only when sources changed', () => {
       },
     );
 
+    it('is stale when a console source changes after the build (npm start bundles the console too)', () => {
+      fs.mkdirSync(path.join(dir, 'console'));
+      fs.writeFileSync(path.join(dir, 'console/main.tsx'), '');
+      at('console/main.tsx', 100);
+      at('console', 100);
+      fs.writeFileSync(path.join(dir, STAMP), '');
+      at(STAMP, 50);
+      expect(isStale(dir)).toBe(false);
+      at('console/main.tsx', 10);
+      expect(isStale(dir)).toBe(true);
+    });
+
     it('is stale when a source file is added or removed (its directory changes)', () => {
       fs.writeFileSync(path.join(dir, STAMP), '');
       at(STAMP, 50);

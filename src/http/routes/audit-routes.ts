@@ -5,11 +5,12 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
-import { fail } from '../../errors';
+import { GatewayError, fail } from '../../errors';
 import { FILTERS, decodeCursor, encodeCursor, toEntry, whereFilters } from '../../audit/audit-query';
 import type { AuditRow } from '../../audit/audit-entry';
 import { exportAudit } from '../../audit/export-audit';
 import { summariseAudit } from '../../audit/summarise-audit';
+import { auditSeries, BUCKETS, SPLITS, type Bucket } from '../../audit/audit-series';
 import { verifyAudit } from '../../audit/verify-chain';
 import { AUDIT_SUBJECT } from '../../policy/build-ability';
 import { authorize } from '../../policy/authorize';
@@ -26,7 +27,14 @@ export const ListQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 export const ExportQuery = z.strictObject({ ...FILTERS, format: z.enum(['csv', 'ndjson']).default('ndjson') });
-export const SummaryQuery = z.strictObject({ since: FILTERS.since, until: FILTERS.until });
+export const SummaryQuery = z
+  .strictObject({
+    since: FILTERS.since,
+    until: FILTERS.until,
+    bucket: z.enum(Object.keys(BUCKETS) as [Bucket, ...Bucket[]]).optional(),
+    by: z.enum(SPLITS).optional(),
+  })
+  .refine((q) => q.by === undefined || q.bucket !== undefined, { message: 'by needs a bucket (1h or 1d)', path: ['by'] });
 const NoQuery = z.strictObject({});
 
 /** Query string -> typed filters, or a 400 naming the parameter (unknown ones included). */
@@ -44,6 +52,8 @@ async function guarded<T>(deps: AppDeps, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
+    // A refusal decided while reading (too many points) is the caller's, not the store's.
+    if (e instanceof GatewayError) throw e;
     throw fail('audit_unavailable', 'the audit log cannot be read right now; try again', {}, e);
   }
 }
@@ -96,8 +106,12 @@ export function auditRoutes(deps: AppDeps): Router {
 
   r.get('/v1/audit/summary', async (req, res) => {
     const grantIds = authorise(res, 'audit_summary');
-    const range = parseAuditQuery(req, SummaryQuery);
-    const summary = await guarded(deps, () => summariseAudit(db(), range));
+    const { bucket, by, ...range } = parseAuditQuery(req, SummaryQuery);
+    const summary = await guarded(deps, async () => {
+      const totals = await summariseAudit(db(), range);
+      if (bucket === undefined) return totals;
+      return { ...totals, bucket, by: by ?? null, series: await auditSeries(db(), range, bucket, by) };
+    });
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'read_audit: summary', status: 200, rowCount: summary.total, grantIds, details: { query: { ...req.query } } });
     res.json(summary);
   });
