@@ -54,10 +54,11 @@ const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null &&
 const lower = (v: unknown) => String(v ?? '').toLowerCase();
 
 /** Refuses what json_serialize_sql reported as an error: a syntax error, or a statement other than SELECT. */
-export function refuseSerializeError(tree: Node): void {
+export function refuseSerializeError(tree: Node, kind?: string): void {
   if (tree.error !== true) return;
   if (tree.error_type === 'parser') throw fail('sql_syntax', `the SQL does not parse: ${String(tree.error_message).slice(0, 300)}`);
-  throw fail('sql_not_allowed', 'only one read-only statement (SELECT or WITH ... SELECT) may run here', { refused: 'a statement other than SELECT' });
+  const refused = kind && kind !== 'SELECT' ? `${kind} statement` : 'a statement other than SELECT';
+  throw fail('sql_not_allowed', `${refused}: only one read-only statement (SELECT or WITH ... SELECT) may run here`, { refused });
 }
 
 function tableFunctionName(ref: Node): string {

@@ -1,7 +1,7 @@
 // One federated query's embedded DuckDB: an in-memory database of its own, with no access to files,
 // URLs or extensions (enable_external_access=false, no extension autoload), its configuration locked
 // so the query cannot undo that, a memory limit and few threads. Closed when the query ends.
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { fail } from '../errors';
 
 export interface QueryLimits {
@@ -33,6 +33,24 @@ export class DuckdbSession {
     const statements = (await this.connection.extractStatements(sql).catch(() => undefined))?.count ?? 1;
     const r = await this.connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
     return { tree: JSON.parse(String(r.getRowsJS()[0][0])) as Record<string, unknown>, statements };
+  }
+
+  /**
+   * The kind of a statement other than SELECT (DuckDB's StatementType: SET, TRANSACTION, LOAD, ...),
+   * from preparing it on this empty, locked-down database: nothing runs. Undefined when it does not
+   * prepare (a statement naming tables that are not there, say).
+   */
+  async statementKind(sql: string): Promise<string | undefined> {
+    try {
+      const extracted = await this.connection.extractStatements(sql);
+      if (extracted.count !== 1) return undefined;
+      const prepared = await extracted.prepare(0);
+      const kind = StatementType[prepared.statementType];
+      prepared.destroySync();
+      return kind;
+    } catch {
+      return undefined;
+    }
   }
 
   /** SQL text back from a (rewritten) parse tree: json_deserialize_sql. */

@@ -15,7 +15,7 @@ import type { ColumnType } from '../policy/policy-schema';
 import { checkColumn, planRead, type ReadPlan } from '../query/plan-read';
 import type { Filter } from '../query/query-spec';
 import type { StoreRegistry } from '../stores/store-registry';
-import { analyseSql, withoutLiterals, type SqlAnalysis } from './analyse-sql';
+import { analyseSql, refuseSerializeError, withoutLiterals, type SqlAnalysis } from './analyse-sql';
 import { DuckdbSession } from './duckdb-session';
 import { loadDataset } from './load-dataset';
 import { fromDuckdb } from './duckdb-values';
@@ -106,6 +106,16 @@ function pushdownOf(ability: AppAbility, a: SqlAnalysis, datasets: Map<string, D
   return out;
 }
 
+/** What the audit keeps of a federated query, whichever surface ran it: its fingerprint, every dataset with its columns and rows fetched, rows returned. */
+export function queryAuditDetails(answer: FederatedAnswer, rowsReturned: number | null) {
+  const sql = answer.fingerprint.slice(0, 2000);
+  return {
+    sql,
+    columns: answer.datasets.flatMap((d) => d.columns.map((col) => `${d.dataset}.${col}`)),
+    details: { sql, datasets: answer.datasets.map((d) => ({ dataset: d.dataset, store: d.store, columns: d.columns, rowsFetched: d.rowsFetched })), rowsReturned },
+  };
+}
+
 function asDuckParams(params: readonly unknown[]): DuckDBValue[] {
   return params.map((p) => p as DuckDBValue);
 }
@@ -115,6 +125,7 @@ export async function runFederatedQuery(deps: FederatedDeps, ability: AppAbility
   try {
     const { tree, statements } = await session.parse(sql);
     if (statements > 1) throw fail('sql_not_allowed', 'one statement at a time', { refused: 'several statements' });
+    if (tree.error === true) refuseSerializeError(tree, await session.statementKind(sql));
     const analysis = analyseSql(tree, params);
     const fingerprint = await session.deserialize(withoutLiterals(tree));
     const datasets = datasetsOf(deps, ability, analysis);

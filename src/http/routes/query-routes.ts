@@ -7,7 +7,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps';
 import { fail } from '../../errors';
-import { runFederatedQuery } from '../../federation/run-federated-query';
+import { queryAuditDetails, runFederatedQuery } from '../../federation/run-federated-query';
 import type { ReadCursor } from '../../stores/execute-read';
 import { recordOutcome } from '../audit-request';
 import { chooseFormat, encoderForColumns } from '../answer-formats';
@@ -54,14 +54,10 @@ export function queryRoutes(deps: AppDeps): Router {
     const format = explain ? 'json' : chooseFormat(req.query.format, (types) => req.accepts(types));
     const body = parseBody(req, QueryBody);
     const answer = await runFederatedQuery({ policies: deps.policies, stores: deps.stores, mask: deps.mask, limits: deps.config.query }, c.access!.ability, body.sql, body.params, explain);
-    c.fingerprint = answer.fingerprint.slice(0, 2000);
+    const summary = queryAuditDetails(answer, null);
+    c.fingerprint = summary.sql;
     c.resource = answer.datasets.map((d) => d.dataset).join(',') || null;
-    c.columns = answer.datasets.flatMap((d) => d.columns.map((col) => `${d.dataset}.${col}`));
-    const details = (extra: Record<string, unknown>) => ({
-      sql: c.fingerprint,
-      datasets: answer.datasets.map((d) => ({ dataset: d.dataset, store: d.store, columns: d.columns, rowsFetched: d.rowsFetched })),
-      ...extra,
-    });
+    c.columns = summary.columns;
     const audit = (rowCount: number | null, extra: Record<string, unknown>) =>
       recordOutcome(deps, req, res, {
         decision: 'allow',
@@ -71,7 +67,7 @@ export function queryRoutes(deps: AppDeps): Router {
         columns: c.columns,
         rowCount,
         fingerprint: c.fingerprint,
-        details: details(extra),
+        details: { ...queryAuditDetails(answer, rowCount).details, ...extra },
       });
     if (explain || !answer.rows) {
       await audit(0, { explain: true });
@@ -86,8 +82,8 @@ export function queryRoutes(deps: AppDeps): Router {
       arrayCursor(columns.map((col) => col.name), answer.rows),
       encoderForColumns(format, columns),
       {
-        allow: (rowCount, extra) => audit(rowCount, { ...extra, format, rowsReturned: rowCount }),
-        ended: (rowCount, extra) => audit(rowCount, { ...extra, format, rowsReturned: rowCount, completes: c.auditId }),
+        allow: (rowCount, extra) => audit(rowCount, { ...extra, format }),
+        ended: (rowCount, extra) => audit(rowCount, { ...extra, format, completes: c.auditId }),
         stillAllowed: () => deps.access.stillHolds(c.principal!, answer.grantIds),
       },
     );
