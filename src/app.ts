@@ -20,6 +20,7 @@ import { grantsRoutes } from './http/routes/grants-routes';
 import { guardrailsRoutes } from './http/routes/guardrails-routes';
 import { healthRoutes } from './http/routes/health-routes';
 import { metricsRoutes } from './http/routes/metrics-routes';
+import { queryRoutes } from './http/routes/query-routes';
 import { reviewsRoutes } from './http/routes/reviews-routes';
 import { revocationsRoutes } from './http/routes/revocations-routes';
 import { rowsRoutes } from './http/routes/rows-routes';
@@ -60,6 +61,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(datasetsRoutes(deps));
   app.use(rowsRoutes(deps));
   app.use(metricsRoutes(deps));
+  app.use(queryRoutes(deps));
   app.use(grantsRoutes(deps));
   app.use(sharesRoutes(deps));
   app.use(guardrailsRoutes(deps));

@@ -65,6 +65,25 @@ const EnvSchema = z.object({
   MESHGUARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   // hardening (issue 10)
   MESHGUARD_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_RESPONSE_BYTES),
+  // federated SQL (issue 14): POST /v1/query's time limit, answer cap, rows fetched per dataset, engine memory
+  MESHGUARD_QUERY_TIMEOUT: z
+    .string()
+    .default('30s')
+    .transform((v, c) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < 1000 || ms > 3_600_000) {
+        c.addIssue({ code: 'custom', message: 'must be a duration from 1s to 1h, such as 30, 30s or 2m' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  // The PostgreSQL wire protocol (issue 14): off unless a port is set; TLS when both files are set.
+  MESHGUARD_PG_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  MESHGUARD_PG_TLS_CERT: z.string().min(1).optional(),
+  MESHGUARD_PG_TLS_KEY: z.string().min(1).optional(),
+  MESHGUARD_QUERY_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  MESHGUARD_QUERY_MAX_FETCH_ROWS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  MESHGUARD_QUERY_MEMORY: z.string().regex(/^\d{1,6}(KB|MB|GB)$/, 'must be a size such as 512MB or 2GB').default('512MB'),
   // sharing (issue 15): the gateway's URL as partners reach it (profile endpoints and file URLs)
   MESHGUARD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   // rate limits (issue 10): failed authentications per client address per minute; 0 or off: no limit.
@@ -137,6 +156,10 @@ export interface Config {
   authFailuresPerMinute: number;
   /** sharing (issue 15): the gateway's URL as partners reach it; unset: taken from each request's Host. */
   publicUrl?: string;
+  /** The PostgreSQL wire protocol listener (issue 14), when MESHGUARD_PG_PORT is set: loopback only without TLS. */
+  pgWire?: { port: number; host: string; tls?: { certFile: string; keyFile: string } };
+  /** federated SQL (issue 14): the engine's time limit (ms), answer cap and per-dataset fetch cap (rows), memory limit. */
+  query: { timeoutMs: number; maxRows: number; maxFetchRows: number; memoryLimit: string };
   /** Trino (issue 16): set only when MESHGUARD_TRINO_TOKEN is; the catalog whose schemas are domains. */
   trino?: { token: string; catalog: string };
   /** replicas (issue 16): on PostgreSQL state, skip the per-request counter read while LISTEN/NOTIFY
@@ -199,6 +222,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     usageFlushMs: e.MESHGUARD_USAGE_FLUSH_MS,
     maxResponseBytes: e.MESHGUARD_MAX_RESPONSE_BYTES,
     authFailuresPerMinute: e.MESHGUARD_AUTH_FAILURES_PER_MINUTE,
+    pgWire:
+      e.MESHGUARD_PG_PORT === undefined
+        ? undefined
+        : { port: e.MESHGUARD_PG_PORT, host: e.HOST, tls: e.MESHGUARD_PG_TLS_CERT && e.MESHGUARD_PG_TLS_KEY ? { certFile: path.resolve(cwd, e.MESHGUARD_PG_TLS_CERT), keyFile: path.resolve(cwd, e.MESHGUARD_PG_TLS_KEY) } : undefined },
+    query: { timeoutMs: e.MESHGUARD_QUERY_TIMEOUT, maxRows: e.MESHGUARD_QUERY_MAX_ROWS, maxFetchRows: e.MESHGUARD_QUERY_MAX_FETCH_ROWS, memoryLimit: e.MESHGUARD_QUERY_MEMORY },
     publicUrl: e.MESHGUARD_PUBLIC_URL?.replace(/\/+$/, ''),
     trino: e.MESHGUARD_TRINO_TOKEN ? { token: e.MESHGUARD_TRINO_TOKEN, catalog: e.MESHGUARD_TRINO_CATALOG } : undefined,
     changeFeed: e.MESHGUARD_CHANGE_FEED,

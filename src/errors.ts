@@ -20,6 +20,12 @@ export const ERRORS = {
   export_limit_exceeded: { status: 400, title: 'Export larger than your role may take' },
   unknown_metric: { status: 400, title: 'Unknown metric' },
   unknown_dimension: { status: 400, title: 'Unknown dimension' },
+  // federated SQL (issue 14)
+  sql_not_allowed: { status: 400, title: 'Statement not allowed' },
+  sql_syntax: { status: 400, title: 'SQL syntax error' },
+  sql_invalid: { status: 400, title: 'The query cannot run' },
+  query_timeout: { status: 400, title: 'Query ran past its time limit' },
+  query_too_large: { status: 400, title: 'Query larger than the gateway runs' },
   // replicas (issue 16)
   invalid_policies: { status: 422, title: 'Policy files invalid: the policies in force are kept' },
   // 401

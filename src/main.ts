@@ -7,6 +7,7 @@ import { openGateway } from './gateway';
 import { answerClientErrors } from './http/client-errors';
 import { drainOnSignals } from './http/drain-server';
 import { startMetricsServer } from './observability/metrics-server';
+import { startPgListener } from './pgwire/pg-listener';
 
 /** Why listening failed, and what to change: HOST and PORT are the operator's to fix. */
 function listenFailure(e: NodeJS.ErrnoException): string {
@@ -30,6 +31,14 @@ async function main(): Promise<void> {
     });
     metrics.server.unref();
     logger.info({ url: `http://${where.host}:${metrics.port}/metrics` }, 'metrics served');
+  }
+  if (config.pgWire) {
+    const where = config.pgWire;
+    const pg = await startPgListener(gw.deps, where).catch((e: NodeJS.ErrnoException) => {
+      process.stderr.write(`meshguard: cannot serve the PostgreSQL protocol on port ${where.port}: ${e.message}; check MESHGUARD_PG_PORT, MESHGUARD_PG_TLS_CERT and MESHGUARD_PG_TLS_KEY\n`);
+      process.exit(2);
+    });
+    logger.info({ port: pg.port, tls: Boolean(where.tls), host: where.tls ? where.host : '127.0.0.1' }, 'PostgreSQL protocol served');
   }
   const server = http.createServer(gw.app);
   answerClientErrors(server);

@@ -51,17 +51,22 @@ export function answerColumns(plan: ReadPlan): AnswerColumn[] {
 }
 
 export function encoderFor(format: Format, plan: ReadPlan): RowEncoder {
+  return encoderForColumns(format, answerColumns(plan), { limit: plan.limit, offset: plan.offset });
+}
+
+/** The encoder of `format` for answer columns known by their types; `trailer` closes a JSON answer. */
+export function encoderForColumns(format: Format, columns: AnswerColumn[], trailer: Record<string, unknown> = {}): RowEncoder {
   switch (format) {
     case 'json':
-      return jsonRows({ limit: plan.limit, offset: plan.offset });
+      return jsonRows(trailer);
     case 'csv':
-      return csvRows(answerColumns(plan));
+      return csvRows(columns);
     case 'ndjson':
       return ndjsonRows();
     case 'arrow':
-      return arrowRows(answerColumns(plan));
+      return arrowRows(columns);
     case 'parquet':
-      return parquetRows(answerColumns(plan));
+      return parquetRows(columns);
   }
 }
 

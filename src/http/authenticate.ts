@@ -11,9 +11,10 @@ import { tokenVerifier } from '../auth/verified-tokens';
 import { GatewayError, fail } from '../errors';
 import { ctx } from './request-context';
 
-export function authenticate(deps: AppDeps) {
+/** The one token check: an `Authorization` value ("Bearer <jwt>") -> the principal, or a 401 problem. */
+export function bearerVerifier(deps: AppDeps) {
   const key = deps.verifyKey;
-  const verify = tokenVerifier(
+  return tokenVerifier(
     'remote' in key ? key : verifyingKey(key),
     {
       issuer: deps.config.jwt.issuer,
@@ -24,6 +25,10 @@ export function authenticate(deps: AppDeps) {
     },
     deps.caches.tokens,
   );
+}
+
+export function authenticate(deps: AppDeps) {
+  const verify = bearerVerifier(deps);
   const failures = deps.authFailures;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const c = ctx(res);
@@ -54,7 +59,7 @@ export function authenticate(deps: AppDeps) {
   };
 }
 
-async function loadAccess(deps: AppDeps, principal: Principal): Promise<Access> {
+export async function loadAccess(deps: AppDeps, principal: Principal): Promise<Access> {
   try {
     return await deps.access.forPrincipal(principal);
   } catch (e) {

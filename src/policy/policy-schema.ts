@@ -21,6 +21,12 @@ const PostgresStore = z.strictObject({
   schema: ident.optional(),
   pool: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
 });
+/** A MySQL or MariaDB store (knex's mysql2 client): mysql://user:password@host:3306/db in the environment. */
+const MysqlStore = z.strictObject({
+  kind: z.literal('mysql'),
+  urlEnv: envName,
+  pool: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
+});
 export const StoreSchema = z.preprocess((v, ctx) => {
   if (v && typeof v === 'object') {
     for (const k of Object.keys(v)) {
@@ -35,7 +41,7 @@ export const StoreSchema = z.preprocess((v, ctx) => {
     }
   }
   return v;
-}, z.discriminatedUnion('kind', [SqliteStore, PostgresStore]));
+}, z.discriminatedUnion('kind', [SqliteStore, PostgresStore, MysqlStore]));
 
 export const StoresFileSchema = z.strictObject({ stores: z.record(ident, StoreSchema) });
 

@@ -40,8 +40,9 @@ export function toStoreValue(column: string, type: ColumnType, value: unknown, d
       if (typeof value !== 'string' || !TIMESTAMP.test(value)) bad(column, type, value);
       const at = new Date(value);
       if (Number.isNaN(at.getTime())) bad(column, type, value);
-      // One canonical text form, so SQLite compares timestamps correctly as text.
-      return at.toISOString();
+      // One canonical text form, so SQLite compares timestamps correctly as text; MySQL's DATETIME
+      // takes the same instant in UTC without the T and Z (its sessions run in UTC: store-registry.ts).
+      return dialect === 'mysql' ? at.toISOString().replace('T', ' ').replace('Z', '') : at.toISOString();
     }
     case 'text':
       if (typeof value !== 'string' && !(fromText && typeof value === 'string')) bad(column, type, value);

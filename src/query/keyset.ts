@@ -28,7 +28,8 @@ export function keysetOrder(order: { column: string; dir: 'asc' | 'desc'; nulls?
 export function keySelect(order: KeyTerm[], dialect: Dialect): Fragment[] {
   // node-postgres turns timestamps into Dates (milliseconds only) and dates into local midnights:
   // their text form binds back exactly.
-  const sql = dialect === 'postgres' ? 'CAST(?? AS TEXT) AS ??' : '?? AS ??';
+  // So does MySQL's text form of a DATETIME (mysql2 reads it as a Date too).
+  const sql = dialect === 'postgres' ? 'CAST(?? AS TEXT) AS ??' : dialect === 'mysql' ? 'CAST(?? AS CHAR) AS ??' : '?? AS ??';
   return order.map((o, i) => ({ sql, bindings: [o.column, keyAlias(i)] }));
 }
 

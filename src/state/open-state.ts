@@ -7,11 +7,13 @@ import { CachingSqliteClient } from './caching-sqlite-client';
 import { ensurePrivateSqliteFile } from './private-files';
 import { stateMigrations } from './state-migrations';
 
-export type Dialect = 'sqlite' | 'postgres';
+/** The SQL dialects meshguard speaks: the state store is SQLite or PostgreSQL; a data store may also be MySQL/MariaDB. */
+export type Dialect = StateDialect | 'mysql';
+export type StateDialect = 'sqlite' | 'postgres';
 
 export interface StateDb {
   knex: Knex;
-  dialect: Dialect;
+  dialect: StateDialect;
   /** The SQLite database file (absent on PostgreSQL). */
   file?: string;
 }
@@ -42,7 +44,7 @@ export function sqliteConnection(file: string, opts: { readonly?: boolean } = {}
 
 export async function openState(config: Config): Promise<StateDb> {
   let knex: Knex;
-  let dialect: Dialect;
+  let dialect: StateDialect;
   let file: string | undefined;
   if (config.stateUrl) {
     dialect = 'postgres';

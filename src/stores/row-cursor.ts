@@ -1,11 +1,14 @@
 // A cursor over one SELECT on a store: rows are pulled in batches, so a read's memory is bounded by a
 // batch, not by its answer. SQLite reads iterate a statement on a read connection of their own
-// (sqlite-readers.ts); PostgreSQL reads use a server-side cursor (pg-cursor) on a pooled connection.
+// (sqlite-readers.ts); PostgreSQL reads use a server-side cursor (pg-cursor) on a pooled connection;
+// MySQL/MariaDB reads stream the result on a pooled connection (mysql2's query().stream(), which pauses
+// the socket while its buffer is full, so memory stays bounded by that buffer).
 // Either way the connection is held until close(), which every caller must reach (finally).
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
 import Cursor from 'pg-cursor';
 import type { PoolClient } from 'pg';
+import type { Readable } from 'node:stream';
 import { cachedStatement } from '../state/held-statements';
 import type { Store } from './store-registry';
 import { translateStoreError } from './translate-error';
@@ -148,10 +151,69 @@ function postgresCursor(store: Store, sql: string, values: unknown[]): RowCursor
   };
 }
 
+interface MysqlConnection {
+  query(sql: string, values: unknown[]): { stream(opts: { highWaterMark: number }): Readable };
+  destroy(): void;
+}
+
+function mysqlCursor(store: Store, sql: string, values: unknown[]): RowCursor {
+  const client = store.knex.client as unknown as KnexPoolClient;
+  let conn: MysqlConnection | null = null;
+  let rows: AsyncIterator<StoreRow> | null = null;
+  let done = false;
+  // A result read to its end leaves the connection clean; one abandoned mid-way does not (the server
+  // is still sending it), so that connection is destroyed and the pool drops it.
+  const release = async (finished: boolean) => {
+    const c = conn;
+    conn = null;
+    rows = null;
+    if (!c) return;
+    if (!finished) c.destroy();
+    await client.releaseConnection(c).catch(() => undefined);
+  };
+  return {
+    get done() {
+      return done;
+    },
+    async read(maxRows, maxChars) {
+      const out: StoreRow[] = [];
+      let chars = 0;
+      try {
+        if (done) return out;
+        if (!conn) {
+          conn = (await client.acquireConnection()) as MysqlConnection;
+          rows = conn.query(sql, values).stream({ highWaterMark: 256 })[Symbol.asyncIterator]();
+        }
+        while (out.length < maxRows && chars < maxChars) {
+          const r = await rows!.next();
+          if (r.done) {
+            done = true;
+            await release(true);
+            break;
+          }
+          chars += approxChars(r.value);
+          out.push(r.value);
+        }
+        return out;
+      } catch (e) {
+        done = true;
+        await release(false);
+        throw translateStoreError(e);
+      }
+    },
+    async close() {
+      const finished = done;
+      done = true;
+      await release(finished);
+    },
+  };
+}
+
 /** Opens a cursor over `query` on its store; nothing runs until the first read. */
 export function openRowCursor(store: Store, query: Knex.QueryBuilder): RowCursor {
   const { sql, bindings } = query.toSQL().toNative();
   if (store.dialect === 'postgres') return postgresCursor(store, sql, bindings as unknown[]);
+  if (store.dialect === 'mysql') return mysqlCursor(store, sql, bindings as unknown[]);
   // The same binding conversions knex's better-sqlite3 client makes.
   const values = bindings.map((b) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b));
   return sqliteCursor(store, sql, values);

@@ -1,5 +1,6 @@
 // One knex per store named in the policies. SQLite stores live under $MESHGUARD_DATA_DIR/stores;
-// PostgreSQL stores take their connection string from the environment variable the policy names.
+// PostgreSQL and MySQL/MariaDB stores take their connection string from the environment variable the
+// policy names.
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
@@ -28,6 +29,23 @@ export function sqliteStoreFile(config: Config, def: Extract<StoreDef, { kind: '
   return path.resolve(config.dataDir, 'stores', def.file);
 }
 
+/**
+ * knex over mysql2 for a MySQL/MariaDB store. Every session runs in UTC, so DATETIME values hold UTC
+ * instants both ways (coerce-value.ts writes them without T and Z); dates are read as their text, and
+ * big integers and decimals as numbers where they fit (fromStoreValue makes numbers of them anyway).
+ */
+function mysqlConnection(url: string, pool?: { min: number; max: number }): Knex.Config {
+  return {
+    client: 'mysql2',
+    connection: { uri: url, timezone: 'Z', dateStrings: ['DATE'], supportBigNumbers: true, multipleStatements: false } as unknown as Knex.MySql2ConnectionConfig, // knex's type misses dateStrings: string[]
+    pool: {
+      ...(pool ?? { min: 0, max: 10 }),
+      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) =>
+        conn.query("SET time_zone = '+00:00', sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')", (err) => done(err, conn)),
+    },
+  };
+}
+
 export function openStores(config: Config, policies: Policies): StoreRegistry {
   const stores: StoreRegistry = new Map();
   for (const [name, def] of Object.entries(policies.stores)) {
@@ -40,6 +58,10 @@ export function openStores(config: Config, policies: Policies): StoreRegistry {
     } else {
       const url = config.secretFromEnv(def.urlEnv);
       if (!url) throw new ConfigError(`${def.urlEnv}: not set, but policy store ${name} takes its connection string from it`);
+      if (def.kind === 'mysql') {
+        stores.set(name, { name, dialect: 'mysql', knex: knexFactory(mysqlConnection(url, def.pool)) });
+        continue;
+      }
       const knex = knexFactory({
         client: 'pg',
         connection: url,

@@ -15,6 +15,11 @@ import { loadConfig } from '../../src/config';
 import { openGateway, type Gateway } from '../../src/gateway';
 
 export const PG_URL = process.env.MESHGUARD_TEST_PG_URL;
+/** MySQL/MariaDB for the mysql store kind (mysql://root@127.0.0.1:3306/test): those tests run when it is set. */
+export const MYSQL_URL = process.env.MESHGUARD_TEST_MYSQL_URL;
+
+export type DemoStore = 'sales' | 'marketing' | 'hr';
+export type StoreKind = 'sqlite' | 'postgres' | 'mysql';
 export const ROOT = path.resolve(__dirname, '../..');
 export const POLICIES = path.join(ROOT, 'policies');
 
@@ -50,32 +55,67 @@ export interface TestGatewayOptions {
   /** Rewrites the policies before start (a copy in the temp dir): (dir) => void. */
   policies?: (dir: string) => void;
   seedDemo?: boolean;
+  /** Puts some demo stores on another kind (a fresh PostgreSQL schema or MySQL database each); the state stays as `pg` says. */
+  storeKinds?: Partial<Record<DemoStore, StoreKind>>;
 }
 
-/** Copies the bundled policies to `dir` and, for PostgreSQL, points every store at one schema. */
-function preparePolicies(dir: string, pgSchema?: string): void {
-  fs.cpSync(POLICIES, dir, { recursive: true });
-  if (pgSchema) {
-    const stores = ['sales', 'marketing', 'hr'].map((s) => `  ${s}:\n    kind: postgres\n    urlEnv: MESHGUARD_TEST_PG_URL\n    schema: ${pgSchema}_${s}\n`);
-    fs.writeFileSync(path.join(dir, 'stores.yaml'), `stores:\n${stores.join('')}`);
-  }
+/** The connection string of a MySQL database `db` on the test server. */
+function mysqlUrlOf(db: string): string {
+  const u = new URL(MYSQL_URL!);
+  u.pathname = `/${db}`;
+  return u.toString();
 }
 
-export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
-  if (opts.pg && !PG_URL) throw new Error('MESHGUARD_TEST_PG_URL is not set');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-test-'));
-  const policiesDir = path.join(dataDir, 'policies');
-  const pgSchema = opts.pg ? `mgt_${crypto.randomBytes(5).toString('hex')}` : undefined;
-  preparePolicies(policiesDir, pgSchema);
-  opts.policies?.(policiesDir);
-  if (pgSchema) {
+/** Creates (or drops) the PostgreSQL schemas and MySQL databases of a gateway's stores. */
+async function storePlaces(kinds: Record<DemoStore, StoreKind>, prefix: string, op: 'create' | 'drop'): Promise<void> {
+  const pg = (Object.keys(kinds) as DemoStore[]).filter((s) => kinds[s] === 'postgres');
+  const my = (Object.keys(kinds) as DemoStore[]).filter((s) => kinds[s] === 'mysql');
+  if (pg.length) {
     const admin = knexFactory({ client: 'pg', connection: PG_URL });
     try {
-      for (const s of ['sales', 'marketing', 'hr']) await admin.raw('create schema if not exists ??', [`${pgSchema}_${s}`]);
+      for (const s of pg) await admin.raw(op === 'create' ? 'create schema if not exists ??' : 'drop schema if exists ?? cascade', [`${prefix}_${s}`]);
     } finally {
       await admin.destroy();
     }
   }
+  if (my.length) {
+    const admin = knexFactory({ client: 'mysql2', connection: MYSQL_URL });
+    try {
+      for (const s of my) await admin.raw(op === 'create' ? 'create database if not exists ??' : 'drop database if exists ??', [`${prefix}_${s}`]);
+    } finally {
+      await admin.destroy();
+    }
+  }
+}
+
+/** Copies the bundled policies to `dir` and points each demo store at its kind: a schema of its own on PostgreSQL, a database on MySQL. */
+function preparePolicies(dir: string, kinds: Record<DemoStore, StoreKind>, prefix: string): Record<string, string> {
+  fs.cpSync(POLICIES, dir, { recursive: true });
+  const env: Record<string, string> = {};
+  if (Object.values(kinds).every((k) => k === 'sqlite')) return env;
+  const stores = (Object.keys(kinds) as DemoStore[]).map((s) => {
+    if (kinds[s] === 'postgres') return `  ${s}:\n    kind: postgres\n    urlEnv: MESHGUARD_TEST_PG_URL\n    schema: ${prefix}_${s}\n`;
+    if (kinds[s] === 'mysql') {
+      env[`MG_TEST_MYSQL_${s.toUpperCase()}_URL`] = mysqlUrlOf(`${prefix}_${s}`);
+      return `  ${s}:\n    kind: mysql\n    urlEnv: MG_TEST_MYSQL_${s.toUpperCase()}_URL\n`;
+    }
+    return `  ${s}:\n    kind: sqlite\n    file: ${s}.sqlite\n`;
+  });
+  fs.writeFileSync(path.join(dir, 'stores.yaml'), `stores:\n${stores.join('')}`);
+  return env;
+}
+
+export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
+  const kinds: Record<DemoStore, StoreKind> = { sales: opts.pg ? 'postgres' : 'sqlite', marketing: opts.pg ? 'postgres' : 'sqlite', hr: opts.pg ? 'postgres' : 'sqlite', ...opts.storeKinds };
+  if ((opts.pg || Object.values(kinds).includes('postgres')) && !PG_URL) throw new Error('MESHGUARD_TEST_PG_URL is not set');
+  if (Object.values(kinds).includes('mysql') && !MYSQL_URL) throw new Error('MESHGUARD_TEST_MYSQL_URL is not set');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-test-'));
+  const policiesDir = path.join(dataDir, 'policies');
+  const prefix = `mgt_${crypto.randomBytes(5).toString('hex')}`;
+  const pgSchema = opts.pg ? prefix : undefined;
+  const storeEnv = preparePolicies(policiesDir, kinds, prefix);
+  opts.policies?.(policiesDir);
+  await storePlaces(kinds, prefix, 'create');
   const secret = crypto.randomBytes(32).toString('hex');
   const env: Record<string, string> = {
     NODE_ENV: 'test',
@@ -86,7 +126,9 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     MESHGUARD_JWT_AUDIENCE: 'meshguard',
     MESHGUARD_SEED_DEMO: opts.seedDemo === false ? 'false' : 'true',
     LOG_LEVEL: 'silent',
-    ...(pgSchema ? { MESHGUARD_STATE_URL: PG_URL!, MESHGUARD_STATE_SCHEMA: pgSchema, MESHGUARD_TEST_PG_URL: PG_URL! } : {}),
+    ...(pgSchema ? { MESHGUARD_STATE_URL: PG_URL!, MESHGUARD_STATE_SCHEMA: pgSchema } : {}),
+    ...(PG_URL && Object.values(kinds).includes('postgres') ? { MESHGUARD_TEST_PG_URL: PG_URL } : {}),
+    ...storeEnv,
     ...opts.env,
   };
   const config = loadConfig(env, dataDir);
@@ -110,11 +152,12 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       if (pgSchema) {
         const admin = knexFactory({ client: 'pg', connection: PG_URL });
         try {
-          for (const s of [pgSchema, `${pgSchema}_sales`, `${pgSchema}_marketing`, `${pgSchema}_hr`]) await admin.raw('drop schema if exists ?? cascade', [s]);
+          await admin.raw('drop schema if exists ?? cascade', [pgSchema]);
         } finally {
           await admin.destroy();
         }
       }
+      await storePlaces(kinds, prefix, 'drop');
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -122,6 +165,12 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
 
 /** Runs a describe block on SQLite, and again on PostgreSQL when MESHGUARD_TEST_PG_URL is set. */
 export const BACKENDS: { name: string; pg: boolean }[] = [{ name: 'sqlite', pg: false }, ...(PG_URL ? [{ name: 'postgres', pg: true }] : [])];
+
+/** The row tests' backends: those above, and every demo store on MySQL/MariaDB when MESHGUARD_TEST_MYSQL_URL is set. */
+export const ROW_BACKENDS: { name: string; pg: boolean; storeKinds?: Partial<Record<DemoStore, StoreKind>> }[] = [
+  ...BACKENDS,
+  ...(MYSQL_URL ? [{ name: 'mysql', pg: false, storeKinds: { sales: 'mysql', marketing: 'mysql', hr: 'mysql' } as const }] : []),
+];
 
 export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 

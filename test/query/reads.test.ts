@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { ROW_BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const ORDERS = '/v1/datasets/sales/orders/rows';
 const CUSTOMERS = '/v1/datasets/sales/customers/rows';
@@ -22,13 +22,13 @@ function addSplitRoles(dir: string): void {
   fs.writeFileSync(file, YAML.stringify(doc));
 }
 
-describe.each(BACKENDS)('reads on $name', ({ pg }) => {
+describe.each(ROW_BACKENDS)('reads on $name', ({ pg, storeKinds }) => {
   let gw: TestGateway;
   let alice: Record<string, string>;
   const store = () => gw.deps.stores.get('sales')!.knex;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ pg, policies: addSplitRoles });
+    gw = await startTestGateway({ pg, storeKinds, policies: addSplitRoles });
     alice = bearer(gw.token('alice'));
   });
   afterAll(() => gw.close());

@@ -1,18 +1,18 @@
 // Governed writes: one transaction per request, typed values, 409 on a key conflict, nothing
 // written on any error, and the audit entry committed with the write. On every backend.
-import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
+import { ROW_BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 const ORDERS = '/v1/datasets/sales/orders/rows';
 const order = (id: number, extra: Record<string, unknown> = {}) => ({ id, customer_id: 7, region: 'EU', amount: 12.5, status: 'pending', created_at: '2026-03-01T10:00:00Z', ...extra });
 
-describe.each(BACKENDS)('writes on $name', ({ pg }) => {
+describe.each(ROW_BACKENDS)('writes on $name', ({ pg, storeKinds }) => {
   let gw: TestGateway;
   let bob: Record<string, string>;
   const orders = () => gw.deps.stores.get('sales')!.knex('orders');
   const auditFor = async (requestId: string) => gw.deps.state.knex('mg_audit').where({ request_id: requestId });
 
   beforeAll(async () => {
-    gw = await startTestGateway({ pg });
+    gw = await startTestGateway({ pg, storeKinds });
     bob = bearer(gw.token('bob'));
   });
   afterAll(() => gw.close());

@@ -4,6 +4,7 @@
 // Express router and fails when a route has no entry here, or an entry has no route.
 // To add an endpoint: add its route, then one entry below (method, path as Express spells it, tag,
 // summary, and the schemas it parses with; `problems` lists the statuses of its refusals).
+import { QueryBody } from '../routes/query-routes';
 import { z } from 'zod';
 import { ERRORS } from '../../errors';
 import { InsertBody, UpdateBody } from '../../query/plan-write';
@@ -64,6 +65,8 @@ export const ReadQuery = z.object({
 export const WriteQuery = z.object({ on_conflict: z.string().optional().describe('upsert on these key columns'), dry_run: z.enum(['true', 'false']).optional() });
 export const Filters = z.record(z.string(), z.string()).describe('filters: column=op.value (eq, neq, gt, gte, lt, lte, like, ilike, in, is); see docs/api.md');
 
+const QueryParams = z.object({ explain: z.enum(['true', 'false']).optional().describe('answer the plan (datasets, stores, columns, pushed-down comparisons, rows fetched) instead of the rows'), format: z.enum(['json', 'csv', 'ndjson', 'arrow', 'parquet']).optional() });
+
 export interface Operation {
   method: 'get' | 'post' | 'patch' | 'delete';
   /** As Express spells it: /v1/grants/:id. */
@@ -114,6 +117,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'patch', path: '/v1/datasets/:domain/:dataset/rows', tag: 'Rows', summary: 'Update the rows the filters select', filters: true, body: UpdateBody, answers: { 200: json('updated count') }, problems: [409, 413, 415, 422, 423] },
   { method: 'get', path: '/v1/metrics', tag: 'Metrics', summary: 'Metrics the caller may query', answers: { 200: json('metrics') } },
   { method: 'get', path: '/v1/metrics/query', tag: 'Metrics', summary: 'Metric values grouped by dimensions (minGroupSize applied)', filters: true, answers: { 200: { description: 'groups (JSON or CSV)', schema: Rows, media: ['application/json', 'text/csv'] } }, problems: [406] },
+  { method: 'post', path: '/v1/query', tag: 'Federated SQL', summary: 'One governed SELECT over domain.dataset tables across stores (explain=true: the plan)', query: QueryParams, body: QueryBody, answers: { 200: { description: 'columns and rows (JSON, CSV, NDJSON, Arrow, Parquet), or the plan with explain=true', schema: Rows, media: ROW_MEDIA } }, problems: [404, 406, 413, 415] },
   { method: 'post', path: '/v1/grants', tag: 'Grants', summary: 'Grant a role to a subject', body: NewGrantBody, answers: { 201: json('the grant', Grant) }, problems: [409] },
   { method: 'get', path: '/v1/grants', tag: 'Grants', summary: 'Grants the caller may list', query: GrantListQuery, answers: { 200: json('grants', z.object({ grants: z.array(Grant.loose()) })) } },
   { method: 'delete', path: '/v1/grants/:id', tag: 'Grants', summary: 'Revoke a grant', query: RevokeQuery, answers: { 204: { description: 'revoked' } } },
