@@ -1,13 +1,20 @@
 // One federated query's embedded DuckDB: an in-memory database of its own, with no access to files,
 // URLs or extensions (enable_external_access=false, no extension autoload), its configuration locked
 // so the query cannot undo that, a memory limit and few threads. Closed when the query ends.
-import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { fail } from '../errors';
 
 export interface QueryLimits {
   timeoutMs: number;
   memoryLimit: string;
 }
+
+let duckdb: typeof DuckDB | undefined;
+/** The engine, loaded on the first federated query: its native library is large (RSS), and a gateway
+ *  that never answers POST /v1/query or the PostgreSQL wire protocol need not carry it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const engine = (): typeof DuckDB => (duckdb ??= require('@duckdb/node-api') as typeof DuckDB);
 
 export class DuckdbSession {
   private constructor(
@@ -16,7 +23,7 @@ export class DuckdbSession {
   ) {}
 
   static async open(limits: QueryLimits): Promise<DuckdbSession> {
-    const instance = await DuckDBInstance.create(':memory:', {
+    const instance = await engine().DuckDBInstance.create(':memory:', {
       enable_external_access: 'false',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -45,7 +52,7 @@ export class DuckdbSession {
       const extracted = await this.connection.extractStatements(sql);
       if (extracted.count !== 1) return undefined;
       const prepared = await extracted.prepare(0);
-      const kind = StatementType[prepared.statementType];
+      const kind = engine().StatementType[prepared.statementType];
       prepared.destroySync();
       return kind;
     } catch {

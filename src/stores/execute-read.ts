@@ -7,6 +7,7 @@ import { fromStoreValue, isJsonForm } from '../query/coerce-value';
 import { keyAlias, type KeyValue } from '../query/keyset';
 import type { ReadPlan } from '../query/plan-read';
 import { or, toCondition } from '../query/sql-fragment';
+import type { Dialect } from '../state/open-state';
 import type { Store } from './store-registry';
 import { openRowCursor } from './row-cursor';
 
@@ -14,7 +15,7 @@ const FLAG = (c: string) => `__mg_vis_${c}`;
 const SHOW_CLEAR = 1;
 const SHOW_MASKED = 2;
 
-export function buildReadQuery(knex: Knex, plan: ReadPlan): Knex.QueryBuilder {
+export function buildReadQuery(knex: Knex, plan: ReadPlan, dialect: Dialect): Knex.QueryBuilder {
   const q = knex(plan.ds.table);
   for (const c of plan.columns) {
     if (c.clear === true || (c.clear === false && c.masked === true)) {
@@ -40,8 +41,10 @@ export function buildReadQuery(knex: Knex, plan: ReadPlan): Knex.QueryBuilder {
   for (const k of plan.keys ?? []) q.select(knex.raw(k.sql, k.bindings));
   for (const o of plan.order) {
     // Spelled out: knex's SQLite compiler turns orderBy(column, dir, nulls) into ORDER BY (column IS NULL) dir,
-    // which drops the column itself. SQLite (3.30+) and PostgreSQL both take NULLS FIRST/LAST.
-    if (o.nulls) q.orderByRaw(`?? ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS ${o.nulls === 'first' ? 'FIRST' : 'LAST'}`, [o.column]);
+    // which drops the column itself. SQLite (3.30+) and PostgreSQL both take NULLS FIRST/LAST; MySQL and
+    // MariaDB do not, so there the NULL placement is its own sort key first.
+    if (o.nulls && dialect === 'mysql') q.orderByRaw(`(?? IS NULL) ${o.nulls === 'first' ? 'DESC' : 'ASC'}, ?? ${o.dir === 'desc' ? 'DESC' : 'ASC'}`, [o.column, o.column]);
+    else if (o.nulls) q.orderByRaw(`?? ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS ${o.nulls === 'first' ? 'FIRST' : 'LAST'}`, [o.column]);
     else q.orderBy(o.column, o.dir);
   }
   return q.limit(plan.limit).offset(plan.offset);
@@ -67,7 +70,7 @@ export interface KeyedReadCursor extends ReadCursor {
  * out (masking applied before anything leaves). Every surface that serves rows reads through here.
  */
 export function openRead(store: Store, plan: ReadPlan, mask: Masker): KeyedReadCursor {
-  const cursor = openRowCursor(store, buildReadQuery(store.knex, plan));
+  const cursor = openRowCursor(store, buildReadQuery(store.knex, plan, store.dialect));
   const cols = plan.columns.map((c) => ({
     name: c.name,
     type: plan.ds.columns[c.name].type,

@@ -154,6 +154,9 @@ function postgresCursor(store: Store, sql: string, values: unknown[]): RowCursor
 interface MysqlConnection {
   query(sql: string, values: unknown[]): { stream(opts: { highWaterMark: number }): Readable };
   destroy(): void;
+  end(cb?: (err?: Error) => void): void;
+  /** knex's mark of a connection its pool must drop (checked when the connection is next acquired). */
+  __knex__disposed?: Error;
 }
 
 function mysqlCursor(store: Store, sql: string, values: unknown[]): RowCursor {
@@ -168,7 +171,13 @@ function mysqlCursor(store: Store, sql: string, values: unknown[]): RowCursor {
     conn = null;
     rows = null;
     if (!c) return;
-    if (!finished) c.destroy();
+    if (!finished) {
+      c.destroy();
+      // Dropped by the pool when next acquired; and since mysql2's end() never calls back on a
+      // destroyed connection, the pool's end (at shutdown) must not wait for it.
+      c.__knex__disposed = new Error('a streamed read was abandoned mid-way');
+      c.end = (cb) => cb?.();
+    }
     await client.releaseConnection(c).catch(() => undefined);
   };
   return {
@@ -182,7 +191,8 @@ function mysqlCursor(store: Store, sql: string, values: unknown[]): RowCursor {
         if (done) return out;
         if (!conn) {
           conn = (await client.acquireConnection()) as MysqlConnection;
-          rows = conn.query(sql, values).stream({ highWaterMark: 256 })[Symbol.asyncIterator]();
+          // A small buffer: rows may be large (the 96 MB-heap test reads rows of 192 KB), and the buffer is counted in rows.
+          rows = conn.query(sql, values).stream({ highWaterMark: 32 })[Symbol.asyncIterator]();
         }
         while (out.length < maxRows && chars < maxChars) {
           const r = await rows!.next();

@@ -1,12 +1,12 @@
 // Keyset cursors through the real gateway, on every backend: every row exactly once and in order,
 // stable under concurrent inserts and updates, bound to their subject and tamper-proof, stopped by
 // a revoke, and every page audited.
-import { BACKENDS, bearer, startTestGateway, TestClock, type TestGateway } from '../helpers/test-gateway';
+import { ROW_BACKENDS, bearer, startTestGateway, TestClock, type TestGateway } from '../helpers/test-gateway';
 
 type Row = Record<string, unknown> & { id: number };
 type Page = { columns: string[]; rows: Row[]; nextCursor: string | null };
 
-describe.each(BACKENDS)('keyset cursors on $name', ({ pg }) => {
+describe.each(ROW_BACKENDS)('keyset cursors on $name', ({ pg, storeKinds }) => {
   let gw: TestGateway;
   const clock = new TestClock();
   const as = (s: string) => bearer(gw.token(s));
@@ -30,7 +30,7 @@ describe.each(BACKENDS)('keyset cursors on $name', ({ pg }) => {
   const ids = (pages: Page[]) => pages.flatMap((p) => p.rows.map((r) => r.id));
 
   beforeAll(async () => {
-    gw = await startTestGateway({ pg, clock });
+    gw = await startTestGateway({ pg, clock, storeKinds });
   });
   afterAll(() => gw.close());
 
