@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
-import { BACKENDS, ROOT, ROW_BACKENDS, bearer, startTestGateway, type TestGateway, listen } from '../helpers/test-gateway';
+import { BACKENDS, ROOT, bearer, startTestGateway, type TestGateway, listen } from '../helpers/test-gateway';
 
 const REGISTER = path.join(__dirname, '..', 'helpers', 'swc-register.js');
 const CUSTOMERS = '/v1/datasets/sales/customers/rows';
@@ -52,14 +52,14 @@ async function waitForHealth(port: number, child: ChildProcess, stderr: () => st
   }
 }
 
-describe.each(ROW_BACKENDS)('streamed reads on $name', ({ pg, storeKinds }) => {
+describe.each(BACKENDS)('streamed reads on $name', ({ pg }) => {
   let gw: TestGateway;
   let alice: Record<string, string>;
   let server: net.Server;
   let port: number;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ pg, storeKinds });
+    gw = await startTestGateway({ pg });
     alice = bearer(gw.token('alice'));
     const bob = bearer(gw.token('bob'));
     // A scientist plants large rows, two per insert (each request stays under the 1 MB body limit).
