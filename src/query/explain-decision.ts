@@ -80,29 +80,19 @@ export function explainDecision(
   dialect: Dialect,
 ): Explanation {
   if (action === 'read_metrics') return explainMetrics(policies, grants, ability, ds, columns);
-  let decision: Explanation['decision'] = 'allow';
-  let code: string | undefined;
-  let detail = `${action} on ${ds.key} is allowed`;
-  let missing: string | undefined;
   let grantIds: string[] = [];
-  try {
+  const verdict = verdictOf(`${action} on ${ds.key} is allowed`, () => {
     if (action === 'read') {
       grantIds = planRead(ability, ds, { select: columns, filters: [], order: [], limit: 1, offset: 0 }, dialect).grantIds;
-    } else {
-      requireAction(ability, ds, action);
-      for (const c of columns ?? []) {
-        if (!ability.can(action, ds.subjectType, c)) throw new GatewayError('column_denied', `you may not write column ${c} of ${ds.key}`, { column: c });
-      }
-      const rel = (columns ?? ds.columnNames).flatMap((c) => ability.rulesFor(action, ds.subjectType, c).filter((r) => !r.inverted));
-      grantIds = [...new Set(rel.map((r) => (r.origin as TaggedRule).grantId))];
+      return;
     }
-  } catch (e) {
-    if (!(e instanceof GatewayError)) throw e;
-    decision = 'deny';
-    code = e.code;
-    detail = e.message;
-    missing = e.extra.missing as string | undefined;
-  }
+    requireAction(ability, ds, action);
+    for (const c of columns ?? []) {
+      if (!ability.can(action, ds.subjectType, c)) throw new GatewayError('column_denied', `you may not write column ${c} of ${ds.key}`, { column: c });
+    }
+    const rel = (columns ?? ds.columnNames).flatMap((c) => ability.rulesFor(action, ds.subjectType, c).filter((r) => !r.inverted));
+    grantIds = [...new Set(rel.map((r) => (r.origin as TaggedRule).grantId))];
+  });
 
   const perColumn = (columns ?? ds.columnNames).map((name) => {
     const classification = lookup(ds.columns, name)!.classification;
@@ -116,18 +106,7 @@ export function explainDecision(
     return { name, classification, decision: (ok ? 'allowed' : 'denied') as ColumnDecision, rule: ok ? explainRule(policies, ability, action, ds, name) : deniedBy(policies, ability, action, ds, name) };
   });
 
-  const byId = new Map(grants.map((g) => [g.id, g]));
-  return {
-    decision,
-    ...(code && { code }),
-    detail,
-    ...(missing && { missing }),
-    grants: grantIds.filter((id) => byId.has(id)).map((id) => {
-      const g = byId.get(id)!;
-      return { id: g.id, role: g.role, domain: g.domain, expiresAt: g.expiresAt };
-    }),
-    columns: perColumn,
-  };
+  return explanation(verdict, grants, grantIds, perColumn);
 }
 
 /**
@@ -136,43 +115,54 @@ export function explainDecision(
  * (may only be aggregated by a measure) or `denied`; with the minGroupSize that applies.
  */
 function explainMetrics(policies: Policies, grants: readonly Grant[], ability: AppAbility, ds: DatasetInfo, columns: string[] | undefined): Explanation {
-  let decision: Explanation['decision'] = 'allow';
-  let code: string | undefined;
-  let detail = `read_metrics on ${ds.key} is allowed`;
-  let missing: string | undefined;
-  try {
+  const verdict = verdictOf(`read_metrics on ${ds.key} is allowed`, () => {
     authorizeMetrics(ability, ds);
     for (const c of columns ?? []) {
       if (metricColumnUse(ability, ds, c) === 'none') throw new GatewayError('column_denied', `you may not use column ${c} of ${ds.key} in metrics`, { column: c, missing: `read_metrics ${ds.key}.${c}` });
     }
-  } catch (e) {
-    if (!(e instanceof GatewayError)) throw e;
-    decision = 'deny';
-    code = e.code;
-    detail = e.message;
-    missing = e.extra.missing as string | undefined;
-  }
+  });
   const perColumn = (columns ?? ds.columnNames).map((name) => {
     const use = metricColumnUse(ability, ds, name);
     const rule = use === 'group' ? explainRule(policies, ability, READ_METRICS, ds, name) : use === 'aggregate' ? explainRule(policies, ability, AGGREGATE_METRICS, ds, name) : deniedBy(policies, ability, READ_METRICS, ds, name);
     return { name, classification: lookup(ds.columns, name)!.classification, decision: ({ group: 'shown', aggregate: 'aggregated', none: 'denied' } as const)[use], rule };
   });
   const ids = new Set<string>();
-  if (decision === 'allow') {
+  if (verdict.decision === 'allow') {
     for (const c of columns ?? ds.columnNames) for (const a of [READ_METRICS, AGGREGATE_METRICS]) for (const r of ability.rulesFor(a, ds.subjectType, c)) if (!r.inverted) ids.add((r.origin as TaggedRule).grantId);
   }
+  return { ...explanation(verdict, grants, ids, perColumn), minGroupSize: verdict.decision === 'allow' ? minGroupSizeFor(ability, ds) : null };
+}
+
+interface Verdict {
+  decision: Explanation['decision'];
+  code?: string;
+  detail: string;
+  missing?: string;
+}
+
+/** The planner's own checks, run: allowed unless one refuses, and then its refusal as the answer says it. */
+function verdictOf(allowed: string, check: () => void): Verdict {
+  try {
+    check();
+    return { decision: 'allow', detail: allowed };
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    return { decision: 'deny', code: e.code, detail: e.message, missing: e.extra.missing as string | undefined };
+  }
+}
+
+function explanation(v: Verdict, grants: readonly Grant[], grantIds: Iterable<string>, columns: Explanation['columns']): Explanation {
   const byId = new Map(grants.map((g) => [g.id, g]));
   return {
-    decision,
-    ...(code && { code }),
-    detail,
-    ...(missing && { missing }),
-    grants: [...ids].filter((id) => byId.has(id)).map((id) => {
+    decision: v.decision,
+    ...(v.code && { code: v.code }),
+    detail: v.detail,
+    ...(v.missing && { missing: v.missing }),
+    grants: [...grantIds].filter((id) => byId.has(id)).map((id) => {
       const g = byId.get(id)!;
       return { id: g.id, role: g.role, domain: g.domain, expiresAt: g.expiresAt };
     }),
-    columns: perColumn,
-    minGroupSize: decision === 'allow' ? minGroupSizeFor(ability, ds) : null,
+    columns,
   };
 }
 
