@@ -128,7 +128,8 @@ export async function benchReplicas({ quick = false, pgUrl } = {}) {
   const startArgs = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
   const startGateway = async (extra = {}) => {
     const port = await port0();
-    const child = spawn(process.execPath, [...startArgs, path.join(ROOT, 'dist/src/main.js')], { env: env(port, extra), stdio: ['ignore', 'ignore', 'inherit'] });
+    const nodeArgs = [...startArgs, ...(process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])];
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js')], { env: env(port, extra), stdio: ['ignore', 'ignore', 'inherit'] });
     children.add(child);
     await answers(`http://127.0.0.1:${port}/readyz`);
     return { child, port, url: `http://127.0.0.1:${port}` };

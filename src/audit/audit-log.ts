@@ -19,6 +19,7 @@ import { toRow, type AuditInput, type AuditRow } from './audit-entry';
 import { readHead, type AuditWitness } from './audit-witness';
 import { GENESIS_HASH } from './verify-chain';
 import { SqliteCommitWorker, type Head } from './sqlite-commit-worker';
+import { appendOnPostgres } from './postgres-append';
 
 const ROW_FIELDS: (keyof AuditRow)[] = [
   'id', 'ts', 'request_id', 'subject', 'action', 'resource', 'decision', 'reason', 'status', 'columns', 'row_count',
@@ -27,6 +28,8 @@ const ROW_FIELDS: (keyof AuditRow)[] = [
 
 /** Times a worker batch is chained again because another writer moved the head first. */
 const MAX_RECHAIN = 20;
+/** Times a PostgreSQL batch is chained again on a moved head before it takes the head's lock instead. */
+const PG_RECHAIN = 3;
 
 interface Pending {
   entry: AuditInput;
@@ -158,7 +161,7 @@ export class AuditLog {
     const started = this.onCommit && process.hrtime.bigint();
     const ids =
       this.dialect === 'postgres'
-        ? await this.knex.transaction((trx) => this.appendBatch(trx, entries))
+        ? await this.appendPostgres(entries)
         : this.sqliteFile
           ? await this.appendInWorker(entries)
           : await onSqliteConnection(this.knex, (db) => this.appendSqlite(db, entries));
@@ -203,6 +206,28 @@ export class AuditLog {
     for (let i = 0; i < rows.length; i += 50) await trx('mg_audit').insert(rows.slice(i, i + 50));
     await trx('mg_audit_head').where({ id: 1 }).update({ last_id: next.lastId, last_hash: next.lastHash, head_sig: this.signHead?.(next.lastId, next.lastHash) ?? null });
     return rows.map((r) => r.id);
+  }
+
+  /** appendBatch in one round trip (postgres-append.ts) while this process guesses the head right;
+   *  when other replicas keep moving it, the locked append, which always gets through. */
+  private async appendPostgres(entries: AuditInput[]): Promise<number[]> {
+    try {
+      for (let attempt = 0; attempt < PG_RECHAIN; attempt++) {
+        const expect = this.head ?? (await readHead(this.knex));
+        if (!expect) throw new Error('audit chain head is missing');
+        const { rows, next } = this.chain(expect, entries);
+        const sig = this.signHead?.(next.lastId, next.lastHash) ?? null;
+        this.head = null;
+        if (await appendOnPostgres(this.knex, expect, rows, next, sig)) {
+          this.head = next;
+          return rows.map((r) => r.id);
+        }
+      }
+      return await this.knex.transaction((trx) => this.appendBatch(trx, entries));
+    } catch (e) {
+      this.head = null;
+      throw e;
+    }
   }
 
   /** The same append as appendBatch, on SQLite, synchronously in one IMMEDIATE transaction (which
