@@ -44,6 +44,8 @@ process.once('message', async (job) => {
       duration: job.duration,
       requests: buildRequests(job),
       headers: job.headers ?? {},
+      // A fixed request rate (an A/B of two builds at the same load, off the machine's saturation point).
+      ...(job.rate ? { overallRate: job.rate } : {}),
     });
     const expected = String(job.expectStatus);
     const counts = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));

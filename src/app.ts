@@ -11,7 +11,7 @@ import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
 import { auditGuard } from './http/audit-guard';
 import { limitQuery, parseQueryString } from './http/limit-query';
-import { ROUTING } from './http/router';
+import { ROUTING, mountRoutes } from './http/router';
 import { SHARING_PREFIX } from './http/public-url';
 import { datasetsRoutes } from './http/routes/datasets-routes';
 import { deltaSharingRoutes } from './http/routes/delta-sharing-routes';
@@ -43,34 +43,34 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(auditGuard(deps));
   // The only public routes (/healthz, /readyz); every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
-  app.use(healthRoutes(deps));
+  mountRoutes(app, healthRoutes(deps));
   // The API description (/openapi.json, /docs) is public too: it says nothing about anyone.
-  app.use(apiDocsRoutes(deps));
+  mountRoutes(app, apiDocsRoutes(deps));
   // The console's files are public as well; the API calls it makes carry the signed-in subject's token.
-  app.use(consoleRoutes(deps));
+  mountRoutes(app, consoleRoutes(deps));
   // Delta Sharing recipients (issue 15) authenticate with their profile's token, not a JWT, and reach
   // only the protocol's routes: the router answers every path under it, refusals in the protocol's JSON.
   app.use(SHARING_PREFIX, deltaSharingRoutes(deps));
   // Trino's OPA plugin (issue 16) has no JWT: its endpoints authenticate the Trino token themselves,
   // and exist only when MESHGUARD_TRINO_TOKEN is set (else their paths meet the JWT door like any other).
-  if (deps.config.trino) app.use(trinoRoutes(deps));
+  if (deps.config.trino) mountRoutes(app, trinoRoutes(deps));
   app.use(authenticate(deps));
   app.use(limitQuery);
   app.use(limitReads(deps));
   app.use(express.json({ limit: MAX_BODY, strict: true }));
-  app.use(datasetsRoutes(deps));
-  app.use(rowsRoutes(deps));
-  app.use(metricsRoutes(deps));
-  app.use(queryRoutes(deps));
-  app.use(grantsRoutes(deps));
-  app.use(sharesRoutes(deps));
-  app.use(guardrailsRoutes(deps));
-  app.use(auditRoutes(deps));
-  app.use(revocationsRoutes(deps));
-  app.use(subjectsRoutes(deps));
-  app.use(reviewsRoutes(deps));
-  app.use(explainRoutes(deps));
-  app.use(adminRoutes(deps));
+  mountRoutes(app, datasetsRoutes(deps));
+  mountRoutes(app, rowsRoutes(deps));
+  mountRoutes(app, metricsRoutes(deps));
+  mountRoutes(app, queryRoutes(deps));
+  mountRoutes(app, grantsRoutes(deps));
+  mountRoutes(app, sharesRoutes(deps));
+  mountRoutes(app, guardrailsRoutes(deps));
+  mountRoutes(app, auditRoutes(deps));
+  mountRoutes(app, revocationsRoutes(deps));
+  mountRoutes(app, subjectsRoutes(deps));
+  mountRoutes(app, reviewsRoutes(deps));
+  mountRoutes(app, explainRoutes(deps));
+  mountRoutes(app, adminRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps));
   return app;

@@ -117,7 +117,7 @@ function onePage(inner: KeyedReadCursor, size: number, seal: (key: KeyValue[]) =
 
 /** `{ columns, rows, nextCursor }`, nextCursor known only once the page's last row is read. */
 function pageRows(page: { readonly nextCursor: string | null }): RowEncoder {
-  return { ...jsonRows({}), end: () => jsonRows({ nextCursor: page.nextCursor }).end() };
+  return jsonRows(() => ({ nextCursor: page.nextCursor }));
 }
 
 /** `query`: the request's query parameters (without a `format=json`, which only says what pages already are). */

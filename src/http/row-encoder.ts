@@ -20,6 +20,11 @@ export interface RowEncoder {
   row(row: Record<string, unknown>, index: number): Chunk;
   /** Optional: the rows `start`, `start + 1`, ... at once, the same bytes as row() for each (a faster path). */
   rows?(rows: Record<string, unknown>[], start: number): Chunk;
+  /**
+   * Optional: a whole answer that fits in one batch at once, the same bytes as begin, rows and end
+   * (JSON: one stringify of the answer object, as a plain Express handler would, instead of pieces joined).
+   */
+  answer?(columns: string[], rows: Record<string, unknown>[]): Chunk;
   /** The bytes of the rows gathered since the last flush, for formats that write a batch at a time. */
   flush?(): Chunk;
   end(): Chunk;
@@ -49,6 +54,7 @@ export function jsonRows(trailer: Record<string, unknown> | (() => Record<string
     row: (row, i) => (i === 0 ? JSON.stringify(row) : `,${JSON.stringify(row)}`),
     // One stringify of the batch instead of one per row: the array's brackets off, the commas are the same.
     rows: (rows, start) => (rows.length === 0 ? '' : `${start === 0 ? '' : ','}${JSON.stringify(rows).slice(1, -1)}`),
+    answer: (columns, rows) => JSON.stringify({ columns, rows, ...(typeof trailer === 'function' ? trailer() : trailer) }),
     end: () => {
       const tail = fixed ?? tailOf();
       return tail === '}' ? ']}' : `],${tail}`;

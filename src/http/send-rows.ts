@@ -64,19 +64,22 @@ export async function sendRows(deps: AppDeps, req: Request, res: Response, curso
   try {
     const first = await cursor.read(BATCH_ROWS, BATCH_CHARS);
     if (first.length > maxRows) throw overRowLimit(rowLimit!);
-    let text = encoder.begin(cursor.columns);
-    if (encoder.rows) text = joinChunks(text, encoder.rows(first, 0));
-    else for (let i = 0; i < first.length; i++) text = joinChunks(text, encoder.row(first[i], i));
-    if (encoder.flush) text = joinChunks(text, encoder.flush());
+    const begin = () => {
+      let text = encoder.begin(cursor.columns);
+      if (encoder.rows) text = joinChunks(text, encoder.rows(first, 0));
+      else for (let i = 0; i < first.length; i++) text = joinChunks(text, encoder.row(first[i], i));
+      return encoder.flush ? joinChunks(text, encoder.flush()) : text;
+    };
     // Bulk exports are always audited twice (before the first byte, and with what was sent); so is any
     // answer that does not fit in its first batch.
     if (cursor.done && !encoder.bulk) {
-      text = joinChunks(text, encoder.end());
+      const text = encoder.answer ? encoder.answer(cursor.columns, first) : joinChunks(begin(), encoder.end());
       if (byteLengthOf(text) > cap) throw tooLarge(cap);
       await hooks.allow(first.length);
       res.status(200).type(encoder.contentType).send(text);
       return;
     }
+    const text = begin();
     await streamRest(deps, req, res, cursor, encoder, hooks, { text, rows: first.length, cap, maxRows, rowLimit, startedAt, gone: () => gone });
   } finally {
     res.off('close', onClose);

@@ -15,39 +15,60 @@ const FLAG = (c: string) => `__mg_vis_${c}`;
 const SHOW_CLEAR = 1;
 const SHOW_MASKED = 2;
 
-export function buildReadQuery(knex: Knex, plan: ReadPlan, dialect: Dialect): Knex.QueryBuilder {
-  const q = knex(plan.ds.table);
+/**
+ * The plan's SELECT as one raw statement. Every piece of a plan is already SQL with knex placeholders
+ * (?? for catalog identifiers, ? for values), so they are joined here and knex only binds and quotes
+ * them once: its query builder took three times as long for the same text (on every read).
+ */
+export function buildReadQuery(knex: Knex, plan: ReadPlan, dialect: Dialect): Knex.Raw {
+  const select: string[] = [];
+  const bindings: Knex.RawBinding[] = [];
+  const add = (sql: string, ...values: Knex.RawBinding[]) => {
+    select.push(sql);
+    bindings.push(...values);
+  };
   for (const c of plan.columns) {
     if (c.clear === true || (c.clear === false && c.masked === true)) {
-      q.select(c.name);
+      add('??', c.name);
     } else if (c.clear === false && c.masked === false) {
-      q.select(knex.raw('NULL AS ??', [c.name]));
+      add('NULL AS ??', c.name);
     } else {
       const clear = toCondition(c.clear);
       const masked = toCondition(c.masked);
       const any = toCondition(or([c.clear, c.masked]));
-      q.select(
-        knex.raw(`CASE WHEN ${clear.sql} THEN ${SHOW_CLEAR} WHEN ${masked.sql} THEN ${SHOW_MASKED} ELSE 0 END AS ??`, [
-          ...clear.bindings,
-          ...masked.bindings,
-          FLAG(c.name),
-        ]),
-        knex.raw(`CASE WHEN ${any.sql} THEN ?? END AS ??`, [...any.bindings, c.name, c.name]),
-      );
+      add(`CASE WHEN ${clear.sql} THEN ${SHOW_CLEAR} WHEN ${masked.sql} THEN ${SHOW_MASKED} ELSE 0 END AS ??`, ...clear.bindings, ...masked.bindings, FLAG(c.name));
+      add(`CASE WHEN ${any.sql} THEN ?? END AS ??`, ...any.bindings, c.name, c.name);
     }
   }
-  const where = toCondition(plan.where);
-  if (plan.where !== true) q.whereRaw(where.sql, where.bindings);
-  for (const k of plan.keys ?? []) q.select(knex.raw(k.sql, k.bindings));
-  for (const o of plan.order) {
-    // Spelled out: knex's SQLite compiler turns orderBy(column, dir, nulls) into ORDER BY (column IS NULL) dir,
-    // which drops the column itself. SQLite (3.30+) and PostgreSQL both take NULLS FIRST/LAST; MySQL and
-    // MariaDB do not, so there the NULL placement is its own sort key first.
-    if (o.nulls && dialect === 'mysql') q.orderByRaw(`(?? IS NULL) ${o.nulls === 'first' ? 'DESC' : 'ASC'}, ?? ${o.dir === 'desc' ? 'DESC' : 'ASC'}`, [o.column, o.column]);
-    else if (o.nulls) q.orderByRaw(`?? ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS ${o.nulls === 'first' ? 'FIRST' : 'LAST'}`, [o.column]);
-    else q.orderBy(o.column, o.dir);
+  for (const k of plan.keys ?? []) add(k.sql, ...k.bindings);
+  let sql = `SELECT ${select.join(', ')} FROM ??`;
+  bindings.push(plan.ds.table);
+  if (plan.where !== true) {
+    const where = toCondition(plan.where);
+    sql += ` WHERE ${where.sql}`;
+    bindings.push(...where.bindings);
   }
-  return q.limit(plan.limit).offset(plan.offset);
+  const order: string[] = [];
+  for (const o of plan.order) {
+    const dir = o.dir === 'desc' ? 'DESC' : 'ASC';
+    // SQLite (3.30+) and PostgreSQL take NULLS FIRST/LAST; MySQL and MariaDB do not, so there the NULL
+    // placement is its own sort key first.
+    if (o.nulls && dialect === 'mysql') {
+      order.push(`(?? IS NULL) ${o.nulls === 'first' ? 'DESC' : 'ASC'}, ?? ${dir}`);
+      bindings.push(o.column, o.column);
+    } else {
+      order.push(o.nulls ? `?? ${dir} NULLS ${o.nulls === 'first' ? 'FIRST' : 'LAST'}` : `?? ${dir}`);
+      bindings.push(o.column);
+    }
+  }
+  if (order.length) sql += ` ORDER BY ${order.join(', ')}`;
+  sql += ' LIMIT ?';
+  bindings.push(plan.limit);
+  if (plan.offset > 0) {
+    sql += ' OFFSET ?';
+    bindings.push(plan.offset);
+  }
+  return knex.raw(sql, bindings);
 }
 
 export interface ReadCursor {

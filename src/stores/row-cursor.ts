@@ -38,10 +38,23 @@ interface KnexPoolClient {
   releaseConnection(conn: unknown): Promise<unknown>;
 }
 
+// better-sqlite3 builds each row object in C++, property by property, which the profile showed as
+// about half of a 50-row read's cost; its raw mode answers arrays, and one object built here per row
+// from the statement's column names (the same names, in the same order) costs a fraction of that.
+const columnNames = new WeakMap<BetterSqlite3.Statement, string[]>();
+
+function rawStatement(db: BetterSqlite3.Database, sql: string): { stmt: BetterSqlite3.Statement; names: string[] } {
+  const stmt = cachedStatement(db, sql).raw(true);
+  let names = columnNames.get(stmt);
+  if (!names) columnNames.set(stmt, (names = stmt.columns().map((c) => c.name)));
+  return { stmt, names };
+}
+
 function sqliteCursor(store: Store, sql: string, values: unknown[]): RowCursor {
   const readers = store.readers!;
   let db: BetterSqlite3.Database | null = null;
   let it: IterableIterator<unknown> | null = null;
+  let names: string[] = [];
   let done = false;
   // The connection goes back to the pool the moment the last row is read, not when the caller closes:
   // an answer that fits in one batch then waits for its audit commit without holding a connection.
@@ -63,7 +76,9 @@ function sqliteCursor(store: Store, sql: string, values: unknown[]): RowCursor {
       try {
         if (!db) {
           db = await readers.acquire();
-          it = cachedStatement(db, sql).iterate(values) as IterableIterator<unknown>;
+          const raw = rawStatement(db, sql);
+          names = raw.names;
+          it = raw.stmt.iterate(values) as IterableIterator<unknown>;
         }
         const rows: StoreRow[] = [];
         let chars = 0;
@@ -74,8 +89,13 @@ function sqliteCursor(store: Store, sql: string, values: unknown[]): RowCursor {
             release();
             break;
           }
-          const row = r.value as StoreRow;
-          chars += approxChars(row);
+          const cells = r.value as unknown[];
+          const row: StoreRow = {};
+          for (let i = 0; i < names.length; i++) {
+            const v = cells[i];
+            row[names[i]] = v;
+            chars += typeof v === 'string' ? v.length : 8;
+          }
           rows.push(row);
         }
         return rows;
@@ -220,7 +240,7 @@ function mysqlCursor(store: Store, sql: string, values: unknown[]): RowCursor {
 }
 
 /** Opens a cursor over `query` on its store; nothing runs until the first read. */
-export function openRowCursor(store: Store, query: Knex.QueryBuilder): RowCursor {
+export function openRowCursor(store: Store, query: Knex.QueryBuilder | Knex.Raw): RowCursor {
   const { sql, bindings } = query.toSQL().toNative();
   if (store.dialect === 'postgres') return postgresCursor(store, sql, bindings as unknown[]);
   if (store.dialect === 'mysql') return mysqlCursor(store, sql, bindings as unknown[]);
