@@ -436,6 +436,13 @@ function printReport(r) {
 main()
   // Then replicas on PostgreSQL state (bench/replicas.mjs), when a PostgreSQL server answers.
   .then(async () => (args.only ? null : (await import('./replicas.mjs')).benchReplicas({ quick: QUICK })))
+  // And the one audit chain's append throughput from 1 and 3 processes (bench/audit-append.mjs).
+  .then(async (replicas) => {
+    if (!replicas) return;
+    const { benchPgUrl } = await import('./replicas.mjs');
+    const url = await benchPgUrl();
+    if (url) await (await import('./audit-append.mjs')).benchAuditAppend({ url, seconds: QUICK ? 3 : 5 });
+  })
   .catch((e) => {
     console.error(`[bench] failed: ${e.stack ?? e}`);
     process.exit(1);

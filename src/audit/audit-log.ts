@@ -19,7 +19,7 @@ import { toRow, type AuditInput, type AuditRow } from './audit-entry';
 import { readHead, type AuditWitness } from './audit-witness';
 import { GENESIS_HASH } from './verify-chain';
 import { SqliteCommitWorker, type Head } from './sqlite-commit-worker';
-import { appendOnPostgres } from './postgres-append';
+import { appendAt, appendLocked, onPostgresConnection } from './postgres-append';
 
 const ROW_FIELDS: (keyof AuditRow)[] = [
   'id', 'ts', 'request_id', 'subject', 'action', 'resource', 'decision', 'reason', 'status', 'columns', 'row_count',
@@ -28,8 +28,6 @@ const ROW_FIELDS: (keyof AuditRow)[] = [
 
 /** Times a worker batch is chained again because another writer moved the head first. */
 const MAX_RECHAIN = 20;
-/** Times a PostgreSQL batch is chained again on a moved head before it takes the head's lock instead. */
-const PG_RECHAIN = 3;
 
 interface Pending {
   entry: AuditInput;
@@ -40,13 +38,16 @@ interface Pending {
 export class AuditLog {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
-  /** Group commits done and entries they carried (for tests and metrics). */
-  readonly stats = { commits: 0, entries: 0 };
+  /** Group commits done and entries they carried; on PostgreSQL, batches whose guess of the head another
+   *  replica had moved, and batches that locked the head first (tests, the bench). */
+  readonly stats = { commits: 0, entries: 0, rechains: 0, locked: 0 };
   /** Told of each group commit: how many entries, and how long it took (the metrics listen here). */
   onCommit?: (entries: number, seconds: number) => void;
   private worker: SqliteCommitWorker | null = null;
-  /** The head after this process's last worker commit: a guess the worker checks, never trusted. */
+  /** The head after this process's last commit: a guess the worker (or PostgreSQL) checks, never trusted. */
   private head: Head | null = null;
+  /** PostgreSQL: another replica moved the head since this process's last batch (see appendPostgres). */
+  private contended = false;
   private closed = false;
   private templates?: { insert: SqlTemplate; setHead: SqlTemplate };
 
@@ -208,26 +209,32 @@ export class AuditLog {
     return rows.map((r) => r.id);
   }
 
-  /** appendBatch in one round trip (postgres-append.ts) while this process guesses the head right;
-   *  when other replicas keep moving it, the locked append, which always gets through. */
+  /** appendBatch in one round trip (postgres-append.ts) while this process guesses the head right; once
+   *  another replica moved it, batches lock the head first, until one finds it where this process left it. */
   private async appendPostgres(entries: AuditInput[]): Promise<number[]> {
-    try {
-      for (let attempt = 0; attempt < PG_RECHAIN; attempt++) {
-        const expect = this.head ?? (await readHead(this.knex));
-        if (!expect) throw new Error('audit chain head is missing');
-        const { rows, next } = this.chain(expect, entries);
-        const sig = this.signHead?.(next.lastId, next.lastHash) ?? null;
-        this.head = null;
-        if (await appendOnPostgres(this.knex, expect, rows, next, sig)) {
-          this.head = next;
-          return rows.map((r) => r.id);
+    const build = (head: Head) => {
+      const { rows, next } = this.chain(head, entries);
+      return { rows, next, sig: this.signHead?.(next.lastId, next.lastHash) ?? null };
+    };
+    const guess = this.head;
+    this.head = null;
+    return onPostgresConnection(this.knex, async (conn) => {
+      if (guess && !this.contended) {
+        const b = build(guess);
+        if (await appendAt(conn, guess, b.rows, b.next, b.sig)) {
+          this.head = b.next;
+          return b.rows.map((r) => r.id);
         }
+        this.stats.rechains++;
+        this.contended = true;
       }
-      return await this.knex.transaction((trx) => this.appendBatch(trx, entries));
-    } catch (e) {
-      this.head = null;
-      throw e;
-    }
+      this.stats.locked++;
+      const b = await appendLocked(conn, build);
+      // Nobody else appended since this process's last batch: guessing is worth it again.
+      this.contended = !(guess && b.found.lastId === guess.lastId && b.found.lastHash === guess.lastHash);
+      this.head = b.next;
+      return b.rows.map((r) => r.id);
+    });
   }
 
   /** The same append as appendBatch, on SQLite, synchronously in one IMMEDIATE transaction (which

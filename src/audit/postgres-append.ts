@@ -9,7 +9,10 @@
 //     again on the head it reads;
 //   - a row already at one of the batch's ids (planted beyond the signed head): the primary key
 //     refuses the INSERT and the whole statement, head move included, rolls back;
-// so the chain stays linear under concurrent appends from every replica, as with the lock.
+// so the chain stays linear under concurrent appends from every replica, as with the lock. Under
+// contention (replicas appending at once) guesses miss, so a process whose guess missed locks the
+// head first instead (appendLocked: four round trips, nothing wasted) until it finds the head where it
+// left it again.
 import type { Knex } from 'knex';
 import type { ClientBase, QueryConfig } from 'pg';
 import type { AuditRow } from './audit-entry';
@@ -34,22 +37,48 @@ interface PgPool {
   releaseConnection(conn: ClientBase): Promise<unknown>;
 }
 
-/**
- * Appends `rows` (chained onto `expect`) and moves the head to `next` in one statement. True once
- * committed; false when the head was not at `expect` (nothing written: chain again on the real head).
- * Throws what PostgreSQL throws (a key conflict: a row beyond the head; a lost connection).
- */
-export async function appendOnPostgres(knex: Knex, expect: Head, rows: AuditRow[], next: Head, headSig: string | null): Promise<boolean> {
-  const values: unknown[] = [next.lastId, next.lastHash, headSig, expect.lastId, expect.lastHash];
-  for (const [column] of COLUMNS) values.push(rows.map((r) => r[column]));
-  // The knex pool's connection (its search_path is the state schema), held for the one statement.
+/** Runs `fn` on a connection of the knex pool (its search_path is the state schema), held until it returns. */
+export async function onPostgresConnection<T>(knex: Knex, fn: (conn: ClientBase) => Promise<T>): Promise<T> {
   const pool = knex.client as unknown as PgPool;
   const conn = await pool.acquireConnection();
   try {
-    const query: QueryConfig = { name: 'meshguard-audit-append', text: APPEND_SQL, values };
-    const result = await conn.query(query);
-    return result.rowCount === rows.length;
+    return await fn(conn);
   } finally {
     await pool.releaseConnection(conn);
+  }
+}
+
+/**
+ * Appends `rows` (chained onto `expect`) and moves the head to `next` in one statement. True once
+ * done (committed, outside a transaction); false when the head was not at `expect` (nothing written:
+ * chain again on the real head). Throws what PostgreSQL throws (a key conflict: a row beyond the
+ * head; a lost connection).
+ */
+export async function appendAt(conn: ClientBase, expect: Head, rows: AuditRow[], next: Head, headSig: string | null): Promise<boolean> {
+  const values: unknown[] = [next.lastId, next.lastHash, headSig, expect.lastId, expect.lastHash];
+  for (const [column] of COLUMNS) values.push(rows.map((r) => r[column]));
+  const query: QueryConfig = { name: 'meshguard-audit-append', text: APPEND_SQL, values };
+  const result = await conn.query(query);
+  return result.rowCount === rows.length;
+}
+
+/**
+ * When other replicas keep moving the head, guessing it wastes a round trip and a signature per miss:
+ * then the batch locks the head first (BEGIN, SELECT ... FOR UPDATE, the same statement, COMMIT) and
+ * `chain` builds the batch on the head it holds. Resolves with what `chain` made and the head it found.
+ */
+export async function appendLocked<T extends { next: Head }>(conn: ClientBase, chain: (head: Head) => T & { rows: AuditRow[]; sig: string | null }): Promise<T & { found: Head }> {
+  await conn.query('BEGIN');
+  try {
+    const locked = await conn.query<{ last_id: string; last_hash: string }>({ name: 'meshguard-audit-lock-head', text: 'SELECT last_id, last_hash FROM mg_audit_head WHERE id = 1 FOR UPDATE' });
+    if (locked.rows.length === 0) throw new Error('audit chain head is missing');
+    const found = { lastId: Number(locked.rows[0].last_id), lastHash: locked.rows[0].last_hash };
+    const batch = chain(found);
+    if (!(await appendAt(conn, found, batch.rows, batch.next, batch.sig))) throw new Error('the audit chain head moved while locked');
+    await conn.query('COMMIT');
+    return { ...batch, found };
+  } catch (e) {
+    await conn.query('ROLLBACK').catch(() => undefined);
+    throw e;
   }
 }
