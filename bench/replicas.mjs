@@ -220,8 +220,10 @@ export async function benchReplicas({ quick = false, pgUrl } = {}) {
     await stopProcess(lean);
     children.delete(lean);
 
+    // Each run on gateways started for it: the first one also seeded the demo, and carries that in its heap.
+    await stopAll();
     const runs = [];
-    runs.push(await measure('1 replica, change feed on', [first]));
+    runs.push(await measure('1 replica, change feed on', [await startGateway()]));
     await stopAll();
     runs.push(await measure('1 replica, change feed off', [await startGateway({ MESHGUARD_CHANGE_FEED: 'false' })]));
     await stopAll();
