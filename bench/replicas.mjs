@@ -26,6 +26,26 @@ const READ50 = WORKLOADS.find((w) => w.name === 'read50');
 const log = (...a) => console.error('[bench replicas]', ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const r2 = (x) => Math.round(x * 100) / 100;
+const meanOf = (xs, f) => xs.reduce((a, x) => a + x[f], 0) / xs.length;
+
+/** One run's figures from its rounds: means of the rates, sums of the counts. */
+function averageRuns(rounds) {
+  const mean = (f) => meanOf(rounds, f);
+  const first = rounds[0];
+  return {
+    ...first,
+    reqPerSec: r2(mean('reqPerSec')),
+    p99: r2(mean('p99')),
+    cpuUsPerReq: Math.round(mean('cpuUsPerReq')),
+    counterQueriesPerReq: r2(mean('counterQueriesPerReq')),
+    stateCommitsPerReq: r2(mean('stateCommitsPerReq')),
+    auditEntriesPerSec: Math.round(mean('auditEntriesPerSec')),
+    perReplica: first.perReplica.map((_, i) => ({ reqPerSec: r2(meanOf(rounds.map((r) => r.perReplica[i]), 'reqPerSec')), p99: r2(meanOf(rounds.map((r) => r.perReplica[i]), 'p99')), cpuUsPerReq: Math.round(meanOf(rounds.map((r) => r.perReplica[i]), 'cpuUsPerReq')) })),
+    requests: rounds.reduce((a, r) => a + r.requests, 0),
+    unexpected: rounds.reduce((a, r) => a + r.unexpected, 0),
+    rounds: rounds.length,
+  };
+}
 
 /** The PostgreSQL URL to bench on, or undefined when none answers. */
 export async function benchPgUrl(env = process.env) {
@@ -211,22 +231,30 @@ export async function benchReplicas({ quick = false, pgUrl } = {}) {
     children.add(lean);
     await new Promise((resolve, reject) => (lean.once('message', resolve), lean.once('exit', (c) => reject(new Error(`lean baseline exited with ${c}`)))));
     const leanUrl = `http://127.0.0.1:${leanPort}`;
-    await load({ ...job(leanUrl, 'lean'), duration: quick ? 1 : 2 });
-    const l0 = processCpuMs(lean.pid);
-    const leanRun = await load(job(leanUrl, 'lean'));
-    const leanCpu = Math.round(((processCpuMs(lean.pid) - l0) * 1000) / leanRun.total);
-    const baseline = { reqPerSec: r2(leanRun.reqPerSec), p99: leanRun.p99, cpuUsPerReq: leanCpu };
-    log(`lean baseline: ${baseline.reqPerSec} req/s, p99 ${baseline.p99} ms, ${leanCpu} us CPU/req`);
-    await stopProcess(lean);
+    // The one-replica runs alternate with the lean baseline in rounds, as run.mjs does, so the machine's
+    // drift falls on all three; each on a gateway started for it (the first one also seeded the demo,
+    // and carries that in its heap).
     children.delete(lean);
+    await stopAll();
+    children.add(lean);
+    const feedOn = await startGateway();
+    const feedOff = await startGateway({ MESHGUARD_CHANGE_FEED: 'false' });
+    await load({ ...job(leanUrl, 'lean'), duration: quick ? 1 : 2 });
+    const leanRounds = [];
+    const onRounds = [];
+    const offRounds = [];
+    for (let round = 0; round < (quick ? 1 : 2); round++) {
+      const l0 = processCpuMs(lean.pid);
+      const leanRun = await load(job(leanUrl, 'lean'));
+      leanRounds.push({ reqPerSec: leanRun.reqPerSec, p99: leanRun.p99, cpuUsPerReq: ((processCpuMs(lean.pid) - l0) * 1000) / leanRun.total });
+      onRounds.push(await measure('1 replica, change feed on', [feedOn]));
+      offRounds.push(await measure('1 replica, change feed off', [feedOff]));
+    }
+    const baseline = { reqPerSec: r2(meanOf(leanRounds, 'reqPerSec')), p99: meanOf(leanRounds, 'p99'), cpuUsPerReq: Math.round(meanOf(leanRounds, 'cpuUsPerReq')) };
+    log(`lean baseline: ${baseline.reqPerSec} req/s, p99 ${baseline.p99} ms, ${baseline.cpuUsPerReq} us CPU/req`);
+    await stopAll();
 
-    // Each run on gateways started for it: the first one also seeded the demo, and carries that in its heap.
-    await stopAll();
-    const runs = [];
-    runs.push(await measure('1 replica, change feed on', [await startGateway()]));
-    await stopAll();
-    runs.push(await measure('1 replica, change feed off', [await startGateway({ MESHGUARD_CHANGE_FEED: 'false' })]));
-    await stopAll();
+    const runs = [averageRuns(onRounds), averageRuns(offRounds)];
     const three = [await startGateway(), await startGateway(), await startGateway()];
     runs.push(await measure('3 replicas, change feed on', three));
     await sleep(1000);

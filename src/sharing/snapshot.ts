@@ -99,8 +99,36 @@ export function pruneSnapshots(dataDir: string, now: Date): void {
   }
 }
 
+/** Snapshots read from their store, and requests that shared one already being taken (tests, metrics). */
+export const snapshotCounts = { taken: 0, shared: 0 };
+
+// Whole-table snapshots being taken, per dataset definition (a policy reload makes new ones) and by
+// what decides their content (the share's name and the table's definition). A request that arrives
+// while one is being taken shares it instead of reading and encoding the whole table again: a
+// recipient polling the version from many threads costs one read at a time, not one per request.
+// Its answer is then as of a moment shortly before it arrived, never after; one that arrives after a
+// snapshot finished takes a new one. A hinted query writes a file of its own, so it never shares.
+const inFlight = new WeakMap<DatasetInfo, Map<string, Promise<Snapshot>>>();
+
+/** The shared table's snapshot (and the hinted rows' file, given a hint): see readSnapshot. */
+export function takeSnapshot(deps: AppDeps, share: Share, table: ShareTable, ds: DatasetInfo, hint?: RowTest): Promise<Snapshot> {
+  if (hint) return readSnapshot(deps, share, table, ds, hint);
+  let byDefinition = inFlight.get(ds);
+  if (!byDefinition) inFlight.set(ds, (byDefinition = new Map()));
+  const key = JSON.stringify([share.id, share.name, table]);
+  const running = byDefinition.get(key);
+  if (running) {
+    snapshotCounts.shared++;
+    return running;
+  }
+  const taking = readSnapshot(deps, share, table, ds).finally(() => byDefinition.delete(key));
+  byDefinition.set(key, taking);
+  return taking;
+}
+
 /** Reads the shared table once and writes its snapshot (and the hinted rows' file, given a hint). */
-export async function takeSnapshot(deps: AppDeps, share: Share, table: ShareTable, ds: DatasetInfo, hint?: RowTest): Promise<Snapshot> {
+async function readSnapshot(deps: AppDeps, share: Share, table: ShareTable, ds: DatasetInfo, hint?: RowTest): Promise<Snapshot> {
+  snapshotCounts.taken++;
   const store = deps.stores.get(ds.store)!;
   const plan = planRead(shareTableAbility(share, table, ds), ds, { filters: [], order: [], limit: ALL_ROWS, offset: 0 }, store.dialect);
   const dir = snapshotDir(deps.config.dataDir);

@@ -6,6 +6,7 @@
 import type http from 'node:http';
 import type * as Hyparquet from 'hyparquet' with { 'resolution-mode': 'import' };
 import { customers, orders } from '../../seeds/demo-data';
+import { snapshotCounts, takeSnapshot } from '../../src/sharing/snapshot';
 import { BACKENDS, bearer, listen, startTestGateway, TestClock, type TestGateway } from '../helpers/test-gateway';
 
 const { parquetMetadata, parquetReadObjects } = require('hyparquet') as typeof Hyparquet;
@@ -233,6 +234,28 @@ describe.each(BACKENDS)('Delta Sharing protocol on $name', ({ pg }) => {
     } finally {
       await knex('orders').where({ id: 900001 }).delete();
     }
+  });
+
+  it('requests that arrive while a snapshot is being taken share it; one that arrives after takes a new one', async () => {
+    const share = (await gw.deps.shares.byName('eu_orders'))!;
+    const table = share.tables[0];
+    const ds = gw.deps.policies.datasets.get(`${share.domain}.${table.dataset}`)!;
+    const before = { ...snapshotCounts };
+    const [a, b, c] = await Promise.all([takeSnapshot(gw.deps, share, table, ds), takeSnapshot(gw.deps, share, table, ds), takeSnapshot(gw.deps, share, table, ds)]);
+    expect(snapshotCounts.taken - before.taken).toBe(1);
+    expect(snapshotCounts.shared - before.shared).toBe(2);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    // Another table of the share is another snapshot, and so is the next request once this one is done.
+    const other = await Promise.all([takeSnapshot(gw.deps, share, share.tables[1], gw.deps.policies.datasets.get(`${share.domain}.${share.tables[1].dataset}`)!), takeSnapshot(gw.deps, share, table, ds)]);
+    expect(other[1]).not.toBe(a);
+    expect(snapshotCounts.taken - before.taken).toBe(3);
+    // Over HTTP, concurrent version requests all answer, each audited.
+    const t = profiles.acme.bearerToken;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => call('/shares/eu_orders/schemas/sales/tables/orders/version', t)));
+    const version = String(a.table.version);
+    expect(answers.map((r) => [r.status, r.headers.get('delta-table-version')])).toEqual(Array(6).fill([200, version]));
+    for (const r of answers) expect(await auditOf(r.headers.get('x-request-id'))).toHaveLength(1);
   });
 
   it('every recipient request is audited: the recipient as subject, share:<name> as resource', async () => {
