@@ -11,6 +11,7 @@ import type { AccessResolver } from './grants/access-resolver';
 import type { Guardrails } from './guardrails/guardrails';
 import type { GrantStore } from './grants/grant-store';
 import type { GrantUsage } from './grants/grant-usage';
+import type { BatchedUsage } from './state/batched-usage';
 import type { RevocationStore } from './grants/revocation-store';
 import type { Policies } from './policy/load-policies';
 import type { PolicyHolder } from './policy/policy-holder';
@@ -55,6 +56,8 @@ export interface AppDeps {
   cursorKeys: CursorKeys;
   /** sharing (issue 15): shares, recipients and table versions, and the key that signs file URLs. */
   shares: ShareStore;
+  /** When each recipient last used its profile, written in batches (state/batched-usage.ts). */
+  recipientUsage: BatchedUsage<number>;
   shareUrlKey: Buffer;
   /** Hit and miss counts of the abilities, tokens and masks caches (issue 17). */
   caches: GatewayCaches;

@@ -18,6 +18,7 @@ import { ensureBootstrapAdmin } from './grants/bootstrap-admin';
 import { GrantStore } from './grants/grant-store';
 import { openGuardrails } from './guardrails/guardrails';
 import { GrantUsage } from './grants/grant-usage';
+import { BatchedUsage } from './state/batched-usage';
 import { RevocationStore } from './grants/revocation-store';
 import { createGatewayMetrics } from './observability/gateway-metrics';
 import { loadPolicies } from './policy/load-policies';
@@ -70,6 +71,8 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
     const revocations = new RevocationStore(state.knex);
     await revocations.prune(clock.now()); // and again with every new revocation
     const usage = new GrantUsage(grants, config.usageFlushMs, logger);
+    const shares = new ShareStore(state.knex);
+    const recipientUsage = new BatchedUsage<number>((uses) => shares.recordRecipientUse(uses), Math.max, config.usageFlushMs, logger, 'recipient');
     const policyHolder = new PolicyHolder(config.policiesDir, stores, policies, datasetProblems);
     const feed = state.dialect === 'postgres' && config.changeFeed ? new ChangeFeed(config.stateUrl!, config.stateSchema, logger) : undefined;
     await feed?.start();
@@ -109,7 +112,8 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
         return policyHolder.problems;
       },
       cursorKeys,
-      shares: new ShareStore(state.knex),
+      shares,
+      recipientUsage,
       shareUrlKey,
       caches,
       metrics,
@@ -125,6 +129,7 @@ export async function openGateway(config: Config, opts: { clock?: Clock; logger?
         await authFailures.close();
         await audit.close();
         await usage.flush();
+        await recipientUsage.flush();
         await closeStores(stores);
         await state.knex.destroy();
       },

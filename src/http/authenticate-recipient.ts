@@ -56,7 +56,7 @@ export function authenticateRecipient(deps: AppDeps) {
     if (!found || !sameHash(found.tokenHash, hash)) throw fail('invalid_token', 'the bearer token is not a recipient token of this server');
     res.locals.recipientAccess = await activeRecipient(deps, res, share, found.recipient);
     c.action = undefined;
-    await deps.shares.touchRecipient(found.recipient.id, deps.clock.now());
+    deps.recipientUsage.note(found.recipient.id, deps.clock.now().getTime());
     next();
   };
 }

@@ -167,8 +167,16 @@ export class ShareStore {
     return toRecipient((await trx<RecipientRow>('mg_share_recipients').where({ id }).first())!);
   }
 
-  async touchRecipient(id: string, now: Date): Promise<void> {
-    await this.knex('mg_share_recipients').where({ id }).update({ last_used_at: now.getTime() });
+  /** Writes a batch of recipient uses (state/batched-usage.ts); a last use only ever moves forward. */
+  async recordRecipientUse(uses: Map<string, number>): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      for (const [id, usedAt] of uses) {
+        await trx('mg_share_recipients')
+          .where({ id })
+          .andWhere((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', usedAt))
+          .update({ last_used_at: usedAt });
+      }
+    });
   }
 
   async latestVersion(shareId: string, tableId: string): Promise<TableVersion | undefined> {

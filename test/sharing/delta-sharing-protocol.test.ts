@@ -258,6 +258,19 @@ describe.each(BACKENDS)('Delta Sharing protocol on $name', ({ pg }) => {
     for (const r of answers) expect(await auditOf(r.headers.get('x-request-id'))).toHaveLength(1);
   });
 
+  it("a recipient's requests write nothing to the state store each: their use is batched, written before a listing", async () => {
+    const t = profiles.globex.bearerToken;
+    const lastUse = async () => (await gw.deps.state.knex('mg_share_recipients').where({ name: 'globex' }).first('last_used_at')).last_used_at;
+    await gw.deps.recipientUsage.flush();
+    const before = await lastUse();
+    clock.advance(1000);
+    for (let i = 0; i < 3; i++) expect((await call('/shares', t)).status).toBe(200);
+    expect(await lastUse()).toEqual(before);
+    const listed = await gw.http().get('/v1/shares/eu_orders').set(as('dana'));
+    expect(Date.parse(listed.body.recipients.find((r: Row) => r.name === 'globex').lastUsedAt)).toBe(clock.now().getTime());
+    expect(Number(await lastUse())).toBe(clock.now().getTime());
+  });
+
   it('every recipient request is audited: the recipient as subject, share:<name> as resource', async () => {
     const t = profiles.acme.bearerToken;
     const ok = await call('/shares/eu_orders/all-tables', t);

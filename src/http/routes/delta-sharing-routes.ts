@@ -65,7 +65,7 @@ export function deltaSharingRoutes(deps: AppDeps): Router {
     const dir = snapshotDir(deps.config.dataDir);
     if (!fs.existsSync(path.join(dir, file))) throw fail('share_file_gone', 'this file is no longer kept; query the table again for a new URL');
     await allow(req, res, 'share_download', share!, { details: { table: table.name, file: p.h, range: req.get('range') ?? null } });
-    await deps.shares.touchRecipient(recipient!.id, deps.clock.now());
+    deps.recipientUsage.note(recipient!.id, deps.clock.now().getTime());
     await new Promise<void>((resolve) => {
       res.sendFile(file, { root: dir, dotfiles: 'deny', cacheControl: false, lastModified: false, headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' } }, (err) => {
         if (err && !res.headersSent) res.status(416).end();

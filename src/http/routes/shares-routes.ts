@@ -66,6 +66,7 @@ export function sharesRoutes(deps: AppDeps): Router {
     const q = onlyParams(req, ShareListQuery);
     const ability = ctx(res).access!.ability;
     const grantIds = authorize(ability, 'manage_shares', SHARE_SUBJECT);
+    await deps.recipientUsage.flush(); // this process's recent recipient use shows in lastUsedAt
     const shares = (await deps.shares.list({ includeDeleted: q.status === 'all' })).filter((s) => mayManageShares(ability, s.domain));
     const views = await Promise.all(shares.map(async (s) => shareView(deps, s, await deps.shares.recipients(s.id))));
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'list shares', status: 200, rowCount: views.length, grantIds });
@@ -76,6 +77,7 @@ export function sharesRoutes(deps: AppDeps): Router {
     setAction(res, 'share_get', resourceOf(req.params.name));
     onlyParams(req, z.strictObject({}));
     const { share, grantIds } = await shareToManage(deps, actorOf(res), req.params.name);
+    await deps.recipientUsage.flush();
     const view = shareView(deps, share, await deps.shares.recipients(share.id));
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'show share', status: 200, grantIds });
     res.json(view);
