@@ -108,8 +108,27 @@ function GrantRow({ g, manage, onDone }: { g: Grant; manage: boolean; onDone: ()
   );
 }
 
+interface SubjectAction {
+  subject: string;
+  reason: string;
+}
+
+/** The two fields of the admin's subject-wide actions (suspend, resume, revoke tokens). */
+function SubjectAndReason({ f, setF }: { f: SubjectAction; setF: (f: SubjectAction) => void }) {
+  return (
+    <>
+      <Field label="subject">
+        <input name="subject" value={f.subject} onInput={(e) => setF({ ...f, subject: value(e) })} />
+      </Field>
+      <Field label="reason">
+        <input name="reason" value={f.reason} onInput={(e) => setF({ ...f, reason: value(e) })} />
+      </Field>
+    </>
+  );
+}
+
 function Subjects() {
-  const [f, setF] = useState({ subject: '', reason: '' });
+  const [f, setF] = useState<SubjectAction>({ subject: '', reason: '' });
   const action = useAction();
   const call = (verb: 'suspend' | 'resume') =>
     action.run(async () => {
@@ -119,12 +138,7 @@ function Subjects() {
   return (
     <form class="card" aria-label="suspend or resume a subject" onSubmit={(e) => e.preventDefault()}>
       <h3>Suspend or resume a subject</h3>
-      <Field label="subject">
-        <input name="subject" value={f.subject} onInput={(e) => setF({ ...f, subject: value(e) })} />
-      </Field>
-      <Field label="reason">
-        <input name="reason" value={f.reason} onInput={(e) => setF({ ...f, reason: value(e) })} />
-      </Field>
+      <SubjectAndReason f={f} setF={setF} />
       <button disabled={!f.subject || !f.reason} onClick={() => call('suspend')}>
         Suspend
       </button>
@@ -138,18 +152,13 @@ function Subjects() {
 
 function Revocations() {
   const list = useLoad(() => get<{ revocations: Record<string, unknown>[] }>('/v1/revocations'));
-  const [f, setF] = useState({ subject: '', reason: '' });
+  const [f, setF] = useState<SubjectAction>({ subject: '', reason: '' });
   const action = useAction();
   return (
     <section class="card" aria-label="token revocations">
       <h3>Token revocations</h3>
       <p>Revokes every token of the subject issued before now.</p>
-      <Field label="subject">
-        <input name="subject" value={f.subject} onInput={(e) => setF({ ...f, subject: value(e) })} />
-      </Field>
-      <Field label="reason">
-        <input name="reason" value={f.reason} onInput={(e) => setF({ ...f, reason: value(e) })} />
-      </Field>
+      <SubjectAndReason f={f} setF={setF} />
       <button
         disabled={!f.subject || !f.reason}
         onClick={() =>
