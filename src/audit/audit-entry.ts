@@ -45,6 +45,12 @@ export interface AuditRow {
   hash: string;
 }
 
+/** The stored fields of an entry, in the order they are inserted. */
+export const AUDIT_ROW_FIELDS: (keyof AuditRow)[] = [
+  'id', 'ts', 'request_id', 'subject', 'action', 'resource', 'decision', 'reason', 'status', 'columns', 'row_count',
+  'fingerprint', 'client_ip', 'latency_ms', 'grant_ids', 'policy_version', 'details', 'prev_hash', 'hash',
+];
+
 /** The most characters each text field holds: what its column holds on both backends (varchar(n) on
  *  PostgreSQL, see migrations/0001), and a bound on the text columns so one entry stays small. */
 export const FIELD_MAX = {

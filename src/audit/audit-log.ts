@@ -15,16 +15,12 @@ import type { Knex } from 'knex';
 import { fail, GatewayError } from '../errors';
 import { heldQuery, onSqliteConnection, param, sqlTemplate, type SqlTemplate } from '../state/held-statements';
 import type { Dialect } from '../state/open-state';
-import { toRow, type AuditInput, type AuditRow } from './audit-entry';
+import { AUDIT_ROW_FIELDS, toRow, type AuditInput, type AuditRow } from './audit-entry';
 import { readHead, type AuditWitness } from './audit-witness';
 import { GENESIS_HASH } from './verify-chain';
 import { SqliteCommitWorker, type Head } from './sqlite-commit-worker';
-import { appendAt, appendLocked, onPostgresConnection } from './postgres-append';
+import { appendAt, appendLocked, onPostgresConnection, type Batch } from './postgres-append';
 
-const ROW_FIELDS: (keyof AuditRow)[] = [
-  'id', 'ts', 'request_id', 'subject', 'action', 'resource', 'decision', 'reason', 'status', 'columns', 'row_count',
-  'fingerprint', 'client_ip', 'latency_ms', 'grant_ids', 'policy_version', 'details', 'prev_hash', 'hash',
-];
 
 /** Times a worker batch is chained again because another writer moved the head first. */
 const MAX_RECHAIN = 20;
@@ -212,7 +208,7 @@ export class AuditLog {
   /** appendBatch in one round trip (postgres-append.ts) while this process guesses the head right; once
    *  another replica moved it, batches lock the head first, until one finds it where this process left it. */
   private async appendPostgres(entries: AuditInput[]): Promise<number[]> {
-    const build = (head: Head) => {
+    const build = (head: Head): Batch => {
       const { rows, next } = this.chain(head, entries);
       return { rows, next, sig: this.signHead?.(next.lastId, next.lastHash) ?? null };
     };
@@ -221,7 +217,7 @@ export class AuditLog {
     return onPostgresConnection(this.knex, async (conn) => {
       if (guess && !this.contended) {
         const b = build(guess);
-        if (await appendAt(conn, guess, b.rows, b.next, b.sig)) {
+        if (await appendAt(conn, guess, b)) {
           this.head = b.next;
           return b.rows.map((r) => r.id);
         }
@@ -229,11 +225,11 @@ export class AuditLog {
         this.contended = true;
       }
       this.stats.locked++;
-      const b = await appendLocked(conn, build);
+      const { batch, found } = await appendLocked(conn, build);
       // Nobody else appended since this process's last batch: guessing is worth it again.
-      this.contended = !(guess && b.found.lastId === guess.lastId && b.found.lastHash === guess.lastHash);
-      this.head = b.next;
-      return b.rows.map((r) => r.id);
+      this.contended = !(guess && found.lastId === guess.lastId && found.lastHash === guess.lastHash);
+      this.head = batch.next;
+      return batch.rows.map((r) => r.id);
     });
   }
 
@@ -289,7 +285,7 @@ export class AuditLog {
   }
 
   private insertQuery(): Knex.QueryBuilder {
-    return this.knex('mg_audit').insert(Object.fromEntries(ROW_FIELDS.map((f) => [f, param(f)])));
+    return this.knex('mg_audit').insert(Object.fromEntries(AUDIT_ROW_FIELDS.map((f) => [f, param(f)])));
   }
 
   private setHeadQuery(): Knex.QueryBuilder {
