@@ -151,6 +151,7 @@ async function main() {
     MESHGUARD_DATA_DIR: dataDir,
     MESHGUARD_POLICIES_DIR: path.join(ROOT, 'policies'),
     MESHGUARD_JWT_SECRET: secret,
+    ...(process.env.BENCH_METRICS_PORT && { MESHGUARD_METRICS_PORT: process.env.BENCH_METRICS_PORT }),
   };
   const gateway = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js')], { env: gwEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   let baseline;
@@ -200,6 +201,7 @@ async function main() {
     }
     if (targets.includes('lean')) {
       lean = fork(path.join(ROOT, 'bench/lean-baseline-server.mjs'), [], {
+        execArgv: process.env.BENCH_LEAN_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
         env: { PATH: process.env.PATH, PORT: String(leanPort), BENCH_STORES_DIR: path.join(dataDir, 'stores'), BENCH_CATALOG_FILE: catalogFile },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

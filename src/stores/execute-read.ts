@@ -91,7 +91,7 @@ export interface KeyedReadCursor extends ReadCursor {
  * out (masking applied before anything leaves). Every surface that serves rows reads through here.
  */
 export function openRead(store: Store, plan: ReadPlan, mask: Masker): KeyedReadCursor {
-  const cursor = openRowCursor(store, buildReadQuery(store.knex, plan, store.dialect));
+  const cursor = openRowCursor(store, buildReadQuery(store.knex, plan, store.dialect), plan.limit);
   const cols = plan.columns.map((c) => ({
     name: c.name,
     type: plan.ds.columns[c.name].type,
