@@ -5,7 +5,7 @@
 import { fail } from '../errors';
 import { READ_MASKED, grantOfRule, type AppAbility } from '../policy/build-ability';
 import { authorizeDataset } from '../policy/authorize';
-import { columnVisibility } from '../policy/decide-columns';
+import { columnVisibility, type ColumnVisibility } from '../policy/decide-columns';
 import type { DatasetInfo } from '../policy/load-policies';
 import type { Dialect } from '../state/open-state';
 import { toStoreValue } from './coerce-value';
@@ -42,7 +42,11 @@ export interface PageOptions {
 
 export function checkColumn(ability: AppAbility, ds: DatasetInfo, column: string, use: 'select' | 'filter' | 'order'): void {
   if (!ds.columns[column]) throw fail('unknown_column', `${ds.key} has no column ${column}`, { column });
-  const v = columnVisibility(ability, ds, column);
+  refuseColumn(ds, column, columnVisibility(ability, ds, column), use);
+}
+
+/** Throws the refusal for a column of `ds` shown as `v` and used as `use`, if it may not be. */
+function refuseColumn(ds: DatasetInfo, column: string, v: ColumnVisibility, use: 'select' | 'filter' | 'order'): void {
   if (v === 'denied') {
     throw fail('column_denied', `you may not ${use === 'select' ? 'read' : `${use} on`} column ${column} of ${ds.key}`, {
       column,
@@ -103,58 +107,112 @@ export function readGrantIds(ability: AppAbility, ds: DatasetInfo, columns: stri
   return [...ids].filter(Boolean);
 }
 
-// Per ability rules (a new array whenever the subject's access changes), dataset and dialect.
-const rowsCache = new WeakMap<object, Map<string, Predicate>>();
-
 /**
- * The rows the caller may read: those on which at least one column is shown, in clear or masked. Asked
- * column by column, so a `cannot` rule that takes every column of some rows takes those rows away too
- * (asked without a column, CASL leaves out `cannot` rules that name columns, and such rows would come
- * back with every value null: their number would show).
+ * What a subject's rules say about one dataset, on one dialect: which columns it may read and how, on
+ * which rows, and the plan of each column. A pure function of the ability's rules (a new array whenever
+ * the subject's access changes: a new ability, or CASL's update()), so it is worked out once per rules
+ * and dataset, each part when first asked, and every read of the same subject reuses it; only what
+ * depends on the request (its filters, order and page) is planned per request.
  */
-function readableRows(ability: AppAbility, ds: DatasetInfo, dialect: Dialect, readable: string[]): Predicate {
-  let byDataset = rowsCache.get(ability.rules);
-  if (!byDataset) rowsCache.set(ability.rules, (byDataset = new Map()));
-  const key = `${ds.key}\u0000${dialect}`;
-  let rows = byDataset.get(key);
-  if (rows === undefined) {
+class DatasetView {
+  readonly visibility = new Map<string, ColumnVisibility>();
+  readonly readable: string[];
+  /** The rows the caller may read: those on which at least one column is shown, in clear or masked. */
+  readonly rows: Predicate;
+  private readonly clear = new Map<string, Predicate>();
+  private readonly planned = new Map<string, PlannedColumn>();
+  private readonly grants = new Map<string, string[]>();
+
+  constructor(
+    private readonly ability: AppAbility,
+    private readonly ds: DatasetInfo,
+    private readonly dialect: Dialect,
+  ) {
+    for (const c of ds.columnNames) this.visibility.set(c, columnVisibility(ability, ds, c));
+    this.readable = ds.columnNames.filter((c) => this.visibility.get(c) !== 'denied');
+    // Asked column by column, so a `cannot` rule that takes every column of some rows takes those rows
+    // away too (asked without a column, CASL leaves out `cannot` rules that name columns, and such rows
+    // would come back with every value null: their number would show).
     const distinct: Predicate[] = [];
-    for (const c of readable) {
+    for (const c of this.readable) {
       const p = or([rulePredicate(ability, 'read', ds, dialect, c), rulePredicate(ability, READ_MASKED, ds, dialect, c)]);
       if (!distinct.some((q) => samePredicate(q, p))) distinct.push(p);
     }
-    rows = or(distinct);
-    byDataset.set(key, rows);
+    this.rows = or(distinct);
   }
-  return rows;
+
+  /** The rows on which column `c` is shown in clear. */
+  clearOn(c: string): Predicate {
+    let p = this.clear.get(c);
+    if (p === undefined) this.clear.set(c, (p = rulePredicate(this.ability, 'read', this.ds, this.dialect, c)));
+    return p;
+  }
+
+  /** Column `name` as a read plan selects it: where it is shown in clear, where masked. */
+  column(name: string): PlannedColumn {
+    let planned = this.planned.get(name);
+    if (!planned) {
+      const clear = this.clearOn(name);
+      const masked = and([not(clear), rulePredicate(this.ability, READ_MASKED, this.ds, this.dialect, name)]);
+      // Within the row filter, a predicate equal to it always holds.
+      const simplify = (p: Predicate) => (samePredicate(p, this.rows) ? true : p);
+      planned = { name, clear: simplify(clear), masked: clear === true ? false : simplify(masked) };
+      this.planned.set(name, planned);
+    }
+    return planned;
+  }
+
+  /** The grants whose rules let the caller read `selected` (kept for the selections asked most). */
+  grantIds(selected: string[]): string[] {
+    const key = selected.join('\u0000');
+    let ids = this.grants.get(key);
+    if (!ids) {
+      ids = readGrantIds(this.ability, this.ds, selected);
+      if (this.grants.size < VIEW_SELECTIONS_MAX) this.grants.set(key, ids);
+    }
+    return ids;
+  }
+}
+
+/** Selections whose grants a view keeps; past it they are worked out per request. */
+const VIEW_SELECTIONS_MAX = 64;
+
+const views = new WeakMap<object, Map<string, DatasetView>>();
+
+function viewOf(ability: AppAbility, ds: DatasetInfo, dialect: Dialect): DatasetView {
+  let byDataset = views.get(ability.rules);
+  if (!byDataset) views.set(ability.rules, (byDataset = new Map()));
+  const key = `${ds.key}\u0000${dialect}`;
+  let view = byDataset.get(key);
+  if (!view) byDataset.set(key, (view = new DatasetView(ability, ds, dialect)));
+  return view;
 }
 
 export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, dialect: Dialect, page?: PageOptions): ReadPlan {
-  const readable = ds.columnNames.filter((c) => columnVisibility(ability, ds, c) !== 'denied');
+  const view = viewOf(ability, ds, dialect);
   authorizeDataset(ability, 'read', ds);
 
   if (spec.select && spec.select.length === 0) throw fail('bad_request', 'select names no column');
-  const selected = spec.select ? [...new Set(spec.select)] : readable;
-  for (const c of selected) checkColumn(ability, ds, c, 'select');
-  for (const f of spec.filters) checkColumn(ability, ds, f.column, 'filter');
-  for (const o of spec.order) checkColumn(ability, ds, o.column, 'order');
+  const selected = spec.select ? [...new Set(spec.select)] : view.readable;
+  const check = (c: string, use: 'select' | 'filter' | 'order') => {
+    const v = view.visibility.get(c);
+    if (v === undefined) throw fail('unknown_column', `${ds.key} has no column ${c}`, { column: c });
+    refuseColumn(ds, c, v, use);
+  };
+  for (const c of selected) check(c, 'select');
+  for (const f of spec.filters) check(f.column, 'filter');
+  for (const o of spec.order) check(o.column, 'order');
 
-  const rowsAllowed = readableRows(ability, ds, dialect, readable);
+  const rowsAllowed = view.rows;
   // A filter or sort key only sees a column on rows where that column is shown in clear.
-  const clearOn = (c: string) => rulePredicate(ability, 'read', ds, dialect, c);
+  const clearOn = (c: string) => view.clearOn(c);
   const guard = (c: string, p: Predicate): Predicate => {
     const on = clearOn(c);
     return samePredicate(on, rowsAllowed) ? p : and([on, p]);
   };
   const filtered = and([rowsAllowed, ...spec.filters.map((f) => guard(f.column, filterToSql(f, ds, dialect)))]);
 
-  const columns = selected.map((name): PlannedColumn => {
-    const clear = clearOn(name);
-    const masked = and([not(clear), rulePredicate(ability, READ_MASKED, ds, dialect, name)]);
-    // Within the row filter, a predicate equal to it always holds.
-    const simplify = (p: Predicate) => (samePredicate(p, rowsAllowed) ? true : p);
-    return { name, clear: simplify(clear), masked: clear === true ? false : simplify(masked) };
-  });
+  const columns = selected.map((name) => view.column(name));
 
   const asked = [...spec.order];
   if (!asked.some((o) => o.column === ds.primaryKey)) asked.push({ column: ds.primaryKey, dir: 'asc' });
@@ -177,7 +235,7 @@ export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, 
     limit: spec.limit,
     offset: spec.offset,
     fingerprint: fingerprintOf(spec, selected),
-    grantIds: readGrantIds(ability, ds, selected),
+    grantIds: view.grantIds(selected),
     ...(keyed && { keys: keySelect(keyed, dialect) }),
   };
 }

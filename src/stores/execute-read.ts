@@ -9,6 +9,7 @@ import type { ReadPlan } from '../query/plan-read';
 import { or, toCondition } from '../query/sql-fragment';
 import type { Dialect } from '../state/open-state';
 import type { Store } from './store-registry';
+import { nativeSql, type NativeSql } from './native-sql';
 import { openRowCursor } from './row-cursor';
 
 const FLAG = (c: string) => `__mg_vis_${c}`;
@@ -16,11 +17,12 @@ const SHOW_CLEAR = 1;
 const SHOW_MASKED = 2;
 
 /**
- * The plan's SELECT as one raw statement. Every piece of a plan is already SQL with knex placeholders
- * (?? for catalog identifiers, ? for values), so they are joined here and knex only binds and quotes
- * them once: its query builder took three times as long for the same text (on every read).
+ * The plan's SELECT as one raw statement, in the driver's form. Every piece of a plan is already SQL
+ * with knex placeholders (?? for catalog identifiers, ? for values), so they are joined here and knex
+ * quotes and numbers them once per statement shape (native-sql.ts): its query builder took three times
+ * as long for the same text (on every read).
  */
-export function buildReadQuery(knex: Knex, plan: ReadPlan, dialect: Dialect): Knex.Raw {
+export function buildReadQuery(knex: Knex, plan: ReadPlan, dialect: Dialect): NativeSql {
   const select: string[] = [];
   const bindings: Knex.RawBinding[] = [];
   const add = (sql: string, ...values: Knex.RawBinding[]) => {
@@ -68,7 +70,7 @@ export function buildReadQuery(knex: Knex, plan: ReadPlan, dialect: Dialect): Kn
     sql += ' OFFSET ?';
     bindings.push(plan.offset);
   }
-  return knex.raw(sql, bindings);
+  return nativeSql(knex, sql, bindings);
 }
 
 export interface ReadCursor {

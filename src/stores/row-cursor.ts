@@ -10,6 +10,7 @@ import Cursor from 'pg-cursor';
 import type { PoolClient } from 'pg';
 import type { Readable } from 'node:stream';
 import { cachedStatement } from '../state/held-statements';
+import type { NativeSql } from './native-sql';
 import type { Store } from './store-registry';
 import { translateStoreError } from './translate-error';
 
@@ -283,8 +284,8 @@ function mysqlCursor(store: Store, sql: string, values: unknown[]): RowCursor {
 
 /** Opens a cursor over `query` on its store; nothing runs until the first read. `maxRows`: the most
  *  rows the query can answer (its LIMIT), when known. */
-export function openRowCursor(store: Store, query: Knex.QueryBuilder | Knex.Raw, maxRows = Infinity): RowCursor {
-  const { sql, bindings } = query.toSQL().toNative();
+export function openRowCursor(store: Store, query: Knex.QueryBuilder | Knex.Raw | NativeSql, maxRows = Infinity): RowCursor {
+  const { sql, bindings } = 'toSQL' in query ? query.toSQL().toNative() : query;
   if (store.dialect === 'postgres') return postgresCursor(store, sql, bindings as unknown[]);
   if (store.dialect === 'mysql') return mysqlCursor(store, sql, bindings as unknown[]);
   // The same binding conversions knex's better-sqlite3 client makes.
