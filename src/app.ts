@@ -9,9 +9,9 @@ import { auditRoutes } from './http/routes/audit-routes';
 import { consoleRoutes } from './http/routes/console-routes';
 import { notFound, problemHandler } from './http/problem';
 import { requestContext } from './http/request-context';
-import { auditGuard } from './http/audit-guard';
+import { installAuditGuard } from './http/audit-guard';
 import { limitQuery, parseQueryString } from './http/limit-query';
-import { ROUTING, mountRoutes } from './http/router';
+import { ROUTING, inSequence, mountRoutes } from './http/router';
 import { SHARING_PREFIX } from './http/public-url';
 import { datasetsRoutes } from './http/routes/datasets-routes';
 import { deltaSharingRoutes } from './http/routes/delta-sharing-routes';
@@ -38,9 +38,10 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('case sensitive routing', ROUTING.caseSensitive);
   app.set('strict routing', ROUTING.strict);
   app.set('query parser', parseQueryString);
-  app.use(requestContext);
-  if (deps.metrics) app.use(deps.metrics.observe);
-  app.use(auditGuard(deps));
+  // Every answer of the app passes the audit door (http/audit-guard.ts); each group of middleware below
+  // is one layer of the app's stack (http/router.ts inSequence).
+  installAuditGuard(app, deps);
+  app.use(inSequence(requestContext, ...(deps.metrics ? [deps.metrics.observe] : [])));
   // The only public routes (/healthz, /readyz); every other request, whatever its path, is authenticated first, and each
   // refusal (a 404 included) is audited by the problem handler with the subject when there is one.
   mountRoutes(app, healthRoutes(deps));
@@ -54,10 +55,7 @@ export function buildApp(deps: AppDeps): express.Express {
   // Trino's OPA plugin (issue 16) has no JWT: its endpoints authenticate the Trino token themselves,
   // and exist only when MESHGUARD_TRINO_TOKEN is set (else their paths meet the JWT door like any other).
   if (deps.config.trino) mountRoutes(app, trinoRoutes(deps));
-  app.use(authenticate(deps));
-  app.use(limitQuery);
-  app.use(limitReads(deps));
-  app.use(express.json({ limit: MAX_BODY, strict: true }));
+  app.use(inSequence(authenticate(deps), limitQuery, limitReads(deps), express.json({ limit: MAX_BODY, strict: true })));
   const apiRoutes = [datasetsRoutes, rowsRoutes, metricsRoutes, queryRoutes, grantsRoutes, sharesRoutes, guardrailsRoutes, auditRoutes, revocationsRoutes, subjectsRoutes, reviewsRoutes, explainRoutes, adminRoutes];
   for (const routes of apiRoutes) mountRoutes(app, routes(deps));
   app.use(notFound);

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { answerClientErrors } from '../../src/http/client-errors';
+import { router } from '../../src/http/router';
 import { BACKENDS, bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
 describe.each(BACKENDS)('routing and query limits on $name', ({ pg }) => {
@@ -67,6 +68,23 @@ describe.each(BACKENDS)('routing and query limits on $name', ({ pg }) => {
       if (!e) await new Promise((res) => setTimeout(res, 20));
     }
     expect(e).toMatchObject({ subject: 'alice', status: r.status });
+  });
+
+  it('records an answer that left without its own entry (the audit guard)', async () => {
+    // A route that answers without recording its decision, put right after the request context.
+    const forgetful = router();
+    forgetful.get('/v1/forgets-its-entry', (_req, res) => void res.status(204).end());
+    const stack = (gw.app.router as unknown as { stack: unknown[] }).stack;
+    stack.splice(1, 0, ...(forgetful as unknown as { stack: unknown[] }).stack);
+    const id = rid();
+    expect((await gw.http().get('/v1/forgets-its-entry').set('X-Request-Id', id)).status).toBe(204);
+    let e;
+    for (let i = 0; i < 50 && !e; i++) {
+      e = await entryOf(id);
+      if (!e) await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(e).toMatchObject({ decision: 'allow', status: 204 });
+    expect(e.reason).toMatch(/recorded by the audit guard/);
   });
 
   it('does not audit /healthz', async () => {
