@@ -72,7 +72,7 @@ export const FIELD_MAX = {
  *  the hash covers exactly what is stored and no request-derived value can fail the commit. */
 export function toRow(id: number, e: AuditInput, prevHash: string): AuditRow {
   const M = FIELD_MAX;
-  const row: Omit<AuditRow, 'hash'> = {
+  const row: AuditRow = {
     id,
     ts: e.ts.getTime(),
     request_id: boundText(e.requestId, M.request_id),
@@ -91,8 +91,10 @@ export function toRow(id: number, e: AuditInput, prevHash: string): AuditRow {
     policy_version: boundNullable(e.policyVersion, M.policy_version),
     details: boundJson(e.details, M.details),
     prev_hash: prevHash,
+    hash: '',
   };
-  return { ...row, hash: hashRow(row) };
+  row.hash = hashRow(row);
+  return row;
 }
 
 /** SHA-256 over every stored field in a fixed order and the previous entry's hash. Numbers are
@@ -104,5 +106,5 @@ export function hashRow(r: Omit<AuditRow, 'hash'>): string {
     r.columns, num(r.row_count), r.fingerprint, r.client_ip, num(r.latency_ms), r.grant_ids, r.policy_version,
     r.details, r.prev_hash,
   ];
-  return crypto.createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+  return crypto.hash('sha256', JSON.stringify(fields), 'hex');
 }
