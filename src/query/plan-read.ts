@@ -41,12 +41,12 @@ export interface PageOptions {
 }
 
 export function checkColumn(ability: AppAbility, ds: DatasetInfo, column: string, use: 'select' | 'filter' | 'order'): void {
-  if (!ds.columns[column]) throw fail('unknown_column', `${ds.key} has no column ${column}`, { column });
-  refuseColumn(ds, column, columnVisibility(ability, ds, column), use);
+  refuseColumn(ds, column, Object.hasOwn(ds.columns, column) ? columnVisibility(ability, ds, column) : undefined, use);
 }
 
-/** Throws the refusal for a column of `ds` shown as `v` and used as `use`, if it may not be. */
-function refuseColumn(ds: DatasetInfo, column: string, v: ColumnVisibility, use: 'select' | 'filter' | 'order'): void {
+/** Throws the refusal for a column of `ds` shown as `v` (undefined: not a column of it) and used as `use`, if it may not be. */
+function refuseColumn(ds: DatasetInfo, column: string, v: ColumnVisibility | undefined, use: 'select' | 'filter' | 'order'): void {
+  if (v === undefined) throw fail('unknown_column', `${ds.key} has no column ${column}`, { column });
   if (v === 'denied') {
     throw fail('column_denied', `you may not ${use === 'select' ? 'read' : `${use} on`} column ${column} of ${ds.key}`, {
       column,
@@ -194,11 +194,7 @@ export function planRead(ability: AppAbility, ds: DatasetInfo, spec: QuerySpec, 
 
   if (spec.select && spec.select.length === 0) throw fail('bad_request', 'select names no column');
   const selected = spec.select ? [...new Set(spec.select)] : view.readable;
-  const check = (c: string, use: 'select' | 'filter' | 'order') => {
-    const v = view.visibility.get(c);
-    if (v === undefined) throw fail('unknown_column', `${ds.key} has no column ${c}`, { column: c });
-    refuseColumn(ds, c, v, use);
-  };
+  const check = (c: string, use: 'select' | 'filter' | 'order') => refuseColumn(ds, c, view.visibility.get(c), use);
   for (const c of selected) check(c, 'select');
   for (const f of spec.filters) check(f.column, 'filter');
   for (const o of spec.order) check(o.column, 'order');

@@ -75,6 +75,20 @@ describe.each(BACKENDS)('streamed reads on $name', ({ pg }) => {
     await gw.close();
   });
 
+  it('serves a read of at most 100 rows larger than a batch (fetched in one call on SQLite) row for row, as a larger read', async () => {
+    // 20 rows of ~192 KB: more than a batch's 256 K characters, so the answer streams in several batches.
+    const small = await get(port, `${CUSTOMERS}?id=gte.100000&limit=20`, alice);
+    const large = await get(port, `${CUSTOMERS}?id=gte.100000&limit=120`, alice);
+    for (const r of [small, large]) {
+      expect(r.status).toBe(200);
+      expect(r.cut).toBe(false);
+    }
+    const rowsOf = (r: Raw) => (JSON.parse(r.body) as { rows: { id: number; name: string }[] }).rows;
+    expect(rowsOf(small).map((x) => x.id)).toEqual(Array.from({ length: 20 }, (_, k) => 100000 + k));
+    expect(rowsOf(small)).toEqual(rowsOf(large).slice(0, 20));
+    expect(rowsOf(small)[19].name).toBe(`100019${BIG}`);
+  });
+
   it('serves an answer far larger than its heap, in bounded memory', async () => {
     const childPort = port + 1000 > 65000 ? port - 1000 : port + 1000;
     const child = spawn(process.execPath, ['--max-old-space-size=96', '-r', REGISTER, path.join(ROOT, 'src/main.ts')], {
