@@ -231,6 +231,7 @@ async function main() {
       const per = Object.fromEntries(targets.map((t) => [t, []]));
       for (const t of targets) {
         phase = `${w.name}/${t}/warm-up`;
+        log(`${w.name} ${t}: warm-up`); // the load starts here (for a profiler attached with --inspect)
         await runLoad(job(w, t, WARMUP));
       }
       for (let round = 0; round < ROUNDS; round++) {

@@ -8,6 +8,7 @@
 // change in this process, another process) appended first, and the worker answers with the head it
 // found so the batch can be chained again.
 import { Worker } from 'node:worker_threads';
+import { SQLITE_CACHE_PRAGMA } from '../state/open-state';
 
 export interface Head {
   lastId: number;
@@ -34,7 +35,8 @@ type Reply = { seq: number } & ({ ok: true } | { ok: false; head: Head } | { err
 
 // Plain JavaScript run with `eval`, so the same worker starts from the compiled build and from the
 // TypeScript sources under the tests. Its connection gets the pragmas of every state connection
-// (open-state.ts): WAL, busy timeout, synchronous=FULL, so a reply means the batch is on disk.
+// (open-state.ts): WAL, busy timeout, synchronous=FULL (so a reply means the batch is on disk) and
+// the page cache's size.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -42,6 +44,7 @@ const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = FULL');
+db.pragma(workerData.cachePragma);
 const readHead = db.prepare(workerData.sql.readHead);
 const insert = db.prepare(workerData.sql.insert);
 const setHead = db.prepare(workerData.sql.setHead);
@@ -72,7 +75,7 @@ export class SqliteCommitWorker {
   private stopped: Error | null = null;
 
   constructor(file: string, sql: CommitSql) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sql, driver: require.resolve('better-sqlite3') } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sql, driver: require.resolve('better-sqlite3'), cachePragma: SQLITE_CACHE_PRAGMA } });
     // Idle, the worker does not keep the process alive; a commit in flight does (see commit()).
     this.worker.unref();
     this.worker.on('message', (m: Reply) => {

@@ -8,6 +8,7 @@ import { auditCheckpoints } from './migrations/0002_audit_checkpoints';
 import { leastPrivilege } from './migrations/0003_least_privilege';
 import { guardrails } from './migrations/0004_guardrails';
 import { sharing } from './migrations/0005_sharing';
+import { auditRowid } from './migrations/0006_audit_rowid';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_grants_and_audit': grantsAndAudit,
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_least_privilege': leastPrivilege,
   '0004_guardrails': guardrails,
   '0005_sharing': sharing,
+  '0006_audit_rowid': auditRowid,
 };
 
 export const stateMigrations: Knex.MigrationSource<string> = {
