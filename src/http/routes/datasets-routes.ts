@@ -52,13 +52,13 @@ export function datasetsRoutes(deps: AppDeps): Router {
 
   // The catalog a subject sees is a pure function of its ability's rules, which are a new array
   // whenever the subject's grants change (a new ability, or CASL's update()): computed once per rules.
-  // Kept as the answer's JSON text too, so a repeated listing costs no serialisation.
-  const catalogs = new WeakMap<object, { count: number; json: string }>();
+  // Kept as the answer's bytes too, so a repeated listing costs no serialisation and no encoding.
+  const catalogs = new WeakMap<object, { count: number; json: Buffer }>();
   const catalogFor = (ability: AppAbility) => {
     let catalog = catalogs.get(ability.rules);
     if (!catalog) {
       const datasets = [...deps.policies.datasets.values()].map((ds) => describeDataset(ability, ds)).filter((d) => d.actions.length > 0);
-      catalog = { count: datasets.length, json: JSON.stringify({ datasets }) };
+      catalog = { count: datasets.length, json: Buffer.from(JSON.stringify({ datasets })) };
       catalogs.set(ability.rules, catalog);
     }
     return catalog;
