@@ -308,8 +308,10 @@ async function main() {
       atMost('1M-row streamed export first byte < 50 ms', stream.ttfbMs, 50);
     }
     atMost('gateway peak RSS < 150 MB through the standard run', r2(standardPeakRss), 150);
-    const unexpected = results.reduce((a, r) => a + r.gateway.unexpected + (r.baseline?.unexpected ?? 0), 0);
-    check('every answer had the expected status', unexpected, 0, unexpected === 0);
+    // The gateway's answers only: the baselines read 10,000 rows synchronously and starve their other
+    // connections past autocannon's timeout on read10000 (reported beside the table, not a target).
+    const unexpected = results.reduce((a, r) => a + r.gateway.unexpected, 0);
+    check('every gateway answer had the expected status', unexpected, 0, unexpected === 0);
 
     // Evidence that the audit trail was on and durable: entries written to the state store.
     await stop(baseline);
@@ -411,7 +413,7 @@ function printReport(r) {
   lines.push('');
   lines.push(
     `${'workload'.padEnd(15)}${pad('gw CPU', 8)}${pad('lean', 7)}${pad('ratio', 7)}${pad('gw rps', 8)}${pad('lean', 7)}${pad('ratio', 7)}${pad('knex', 7)}${pad('ratio', 7)}` +
-      `${pad('gw p50', 8)}${pad('gw p99', 8)}${pad('lean', 7)}${pad('ratio', 7)}${pad('RSS MB', 8)}${pad('unexp.', 7)}`,
+      `${pad('gw p50', 8)}${pad('gw p99', 8)}${pad('lean', 7)}${pad('ratio', 7)}${pad('RSS MB', 8)}${pad('unexp.', 7)}${pad('bl unexp.', 10)}`,
   );
   for (const w of r.workloads) {
     const l = w.lean;
@@ -419,7 +421,7 @@ function printReport(r) {
     lines.push(
       `${w.name.padEnd(15)}${pad(w.gateway.cpuUsPerReq, 8)}${pad(l?.cpuUsPerReq, 7)}${pad(f2(w.ratio?.cpuUsPerReq), 7)}${pad(f0(w.gateway.reqPerSec), 8)}${pad(f0(l?.reqPerSec), 7)}${pad(f2(w.ratio?.reqPerSec), 7)}` +
         `${pad(f0(b?.reqPerSec), 7)}${pad(f2(w.ratioKnex?.reqPerSec), 7)}${pad(w.gateway.p50, 8)}${pad(w.gateway.p99, 8)}${pad(l?.p99, 7)}${pad(f2(w.ratio?.p99), 7)}${pad(w.gatewayPeakRssMb, 8)}` +
-        `${pad(w.gateway.unexpected + (l?.unexpected ?? 0) + (b?.unexpected ?? 0), 7)}`,
+        `${pad(w.gateway.unexpected, 7)}${pad((l?.unexpected ?? 0) + (b?.unexpected ?? 0), 10)}`,
     );
   }
   lines.push('');
@@ -430,6 +432,7 @@ function printReport(r) {
         : `streamed export: not measured (${r.stream.error ?? `status ${r.stream.status}, ${r.stream.rows} rows`})`,
     );
   }
+  lines.push("unexp.: the gateway's answers with another status than expected (or none: a timeout or an error); bl unexp.: the baselines' (lean and knex)");
   lines.push(`gateway peak RSS ${r.gatewayPeakRssMb} MB through the standard workloads; audit entries written ${r.auditEntries} (measured gateway requests ${r.gatewayRequestsMeasured}, plus warm-up)`);
   for (const t of r.targets) lines.push(`${t.held ? 'HELD  ' : 'MISSED'} ${t.target}: ${t.value} (limit ${t.limit})`);
   lines.push('CPU in us of process CPU time per answered request; latencies in ms; ratio = gateway / baseline; written to bench/results/latest.json');
