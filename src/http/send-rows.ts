@@ -62,10 +62,8 @@ export async function sendRows(deps: AppDeps, req: Request, res: Response, curso
   };
   res.on('close', onClose);
   try {
-    // The first batch, as text: read and encoded by a function of its own, so no frame holds its rows
-    // once they are text. They are then not kept alive through the audit commit the answer waits for
-    // (they die young in the next scavenge instead of being promoted with each waiting request: the
-    // read path's heap profile).
+    // The first batch, as text: read and encoded by a function of its own, so no frame of this one
+    // holds its rows while the answer waits for its audit commit (only the text is needed then).
     const { text, count } = await firstBatch(encoder, cursor, rowLimit);
     // Bulk exports are always audited twice (before the first byte, and with what was sent); so is any
     // answer that does not fit in its first batch.
