@@ -90,4 +90,20 @@ describe('migration 0006: the audit id becomes the rowid (SQLite)', () => {
     await knex.migrate.latest({ migrationSource: stateMigrations, tableName: 'mg_migrations' });
     expect(await tableSql()).toMatch(/^CREATE TABLE [`"]mg_audit[`"] \(`id` integer,/);
   });
+
+  it('fails, and leaves the table as it was, when mg_audit is not the table it knows', async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-rowid-'));
+    const db = knexFactory(sqliteConnection(path.join(other, 'state.sqlite')));
+    try {
+      await db.migrate.latest({ migrationSource: before0006, tableName: 'mg_migrations' });
+      await db.raw('DROP TABLE `mg_audit`');
+      await db.raw('CREATE TABLE `mg_audit` (`id` text, `ts` bigint not null, primary key (`id`))');
+      await expect(db.migrate.latest({ migrationSource: stateMigrations, tableName: 'mg_migrations' })).rejects.toThrow(/not the table this migration knows/);
+      expect((await db('sqlite_master').where({ type: 'table', name: 'mg_audit' }).first('sql')).sql).toMatch(/\(`id` text,/);
+      expect(await db('mg_migrations').pluck('name')).not.toContain('0006_audit_rowid');
+    } finally {
+      await db.destroy();
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
 });

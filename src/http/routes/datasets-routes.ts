@@ -53,12 +53,12 @@ export function datasetsRoutes(deps: AppDeps): Router {
   // The catalog a subject sees is a pure function of its ability's rules, which are a new array
   // whenever the subject's grants change (a new ability, or CASL's update()): computed once per rules.
   // Kept as the answer's bytes too, so a repeated listing costs no serialisation and no encoding.
-  const catalogs = new WeakMap<object, { count: number; json: Buffer }>();
+  const catalogs = new WeakMap<object, { count: number; body: Buffer }>();
   const catalogFor = (ability: AppAbility) => {
     let catalog = catalogs.get(ability.rules);
     if (!catalog) {
       const datasets = [...deps.policies.datasets.values()].map((ds) => describeDataset(ability, ds)).filter((d) => d.actions.length > 0);
-      catalog = { count: datasets.length, json: Buffer.from(JSON.stringify({ datasets })) };
+      catalog = { count: datasets.length, body: Buffer.from(JSON.stringify({ datasets })) };
       catalogs.set(ability.rules, catalog);
     }
     return catalog;
@@ -69,7 +69,7 @@ export function datasetsRoutes(deps: AppDeps): Router {
     c.action = 'list_datasets';
     const catalog = catalogFor(c.access!.ability);
     await recordOutcome(deps, req, res, { decision: 'allow', reason: 'datasets the caller may act on', status: 200, rowCount: catalog.count });
-    res.type('application/json; charset=utf-8').send(catalog.json);
+    res.type('application/json; charset=utf-8').send(catalog.body);
   });
 
   r.get('/v1/datasets/:domain/:dataset', async (req, res) => {

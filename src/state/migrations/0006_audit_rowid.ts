@@ -25,13 +25,16 @@ function isSqlite(knex: Knex): boolean {
   return (knex.client as { dialect?: string }).dialect === 'sqlite3'; // knex's SQLite clients, ours included
 }
 
-/** Recreates mg_audit from its own DDL with the id declared `to` instead of `from`; a no-op if it is not `from`. */
+/** Recreates mg_audit from its own DDL with the id declared `to` instead of `from`; a no-op if it is
+ *  `to` already. A table this migration does not recognise fails it, rather than being marked done. */
 async function rebuild(knex: Knex, from: string, to: string): Promise<void> {
   const objects: { type: string; name: string; sql: string | null }[] = await knex('sqlite_master').where({ tbl_name: 'mg_audit' }).select('type', 'name', 'sql');
   const table = objects.find((o) => o.type === 'table');
   const start = table?.sql && TABLE_START.exec(table.sql);
-  if (!start || start[1].toLowerCase() !== from) return;
-  await knex.raw(`CREATE TABLE \`mg_audit_rebuilt\` (\`id\` ${to},${table.sql!.slice(start[0].length)}`);
+  const declared = start ? start[1].toLowerCase() : undefined;
+  if (declared === to) return;
+  if (declared !== from) throw new Error(`mg_audit is not the table this migration knows (its id is not declared ${from}): ${table?.sql ?? 'no table'}`);
+  await knex.raw(`CREATE TABLE \`mg_audit_rebuilt\` (\`id\` ${to},${table!.sql!.slice(start![0].length)}`);
   await knex.raw('INSERT INTO `mg_audit_rebuilt` SELECT * FROM `mg_audit`');
   await knex.raw('DROP TABLE `mg_audit`');
   await knex.raw('ALTER TABLE `mg_audit_rebuilt` RENAME TO `mg_audit`');
