@@ -2,7 +2,9 @@
 // better-sqlite3 statement per workload, prepared once and held for the life of the process, on the
 // same SQLite store files as the gateway (same pragmas), answering the same JSON shape. No token, no
 // policy, no masking, no audit, no query builder: the floor the gateway's governance is measured against.
-// Env: PORT, BENCH_STORES_DIR (the gateway's $MESHGUARD_DATA_DIR/stores), BENCH_CATALOG_FILE.
+// Env: PORT, BENCH_STORES_DIR (the gateway's $MESHGUARD_DATA_DIR/stores), BENCH_CATALOG_FILE;
+// BENCH_LEAN_APP_CLASSES=1 serves it from the gateway's own HTTP server (dist/src/http/http-server.js:
+// requests built with the app's prototypes), to see what that alone is worth to plain Express.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -57,5 +59,6 @@ app.use((err, _req, res, _next) => {
   res.status(500).json({ error: String(err?.message ?? err) });
 });
 
-const server = app.listen(Number(process.env.PORT), '127.0.0.1', () => process.send?.('ready'));
+const listener = process.env.BENCH_LEAN_APP_CLASSES === '1' ? (await import('../dist/src/http/http-server.js')).createHttpServer(app) : app;
+const server = listener.listen(Number(process.env.PORT), '127.0.0.1', () => process.send?.('ready'));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

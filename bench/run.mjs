@@ -103,9 +103,12 @@ function cpuMs(pid) {
   return t && t.user + t.sys;
 }
 
-function cpuTimes(pid) {
+/** The same for one thread: the main thread's id is the process's, so cpuTimes(pid, pid) is the event
+ *  loop's own CPU, and the rest of the process's is its other threads' (V8's garbage-collection
+ *  helpers, the audit commit worker, libuv's pool). */
+function cpuTimes(pid, tid) {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS };
   } catch {
@@ -202,7 +205,7 @@ async function main() {
     if (targets.includes('lean')) {
       lean = fork(path.join(ROOT, 'bench/lean-baseline-server.mjs'), [], {
         execArgv: process.env.BENCH_LEAN_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
-        env: { PATH: process.env.PATH, PORT: String(leanPort), BENCH_STORES_DIR: path.join(dataDir, 'stores'), BENCH_CATALOG_FILE: catalogFile },
+        env: { PATH: process.env.PATH, PORT: String(leanPort), BENCH_STORES_DIR: path.join(dataDir, 'stores'), BENCH_CATALOG_FILE: catalogFile, BENCH_LEAN_APP_CLASSES: process.env.BENCH_LEAN_APP_CLASSES ?? '' },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       await new Promise((resolve, reject) => {
@@ -240,15 +243,20 @@ async function main() {
           phase = `${w.name}/${t}`;
           const pid = pids()[t];
           const cpu0 = cpuTimes(pid);
+          const main0 = cpuTimes(pid, pid);
           const s = await runLoad(job(w, t, DURATION));
           const cpu1 = cpuTimes(pid);
+          const main1 = cpuTimes(pid, pid);
           // CPU per answered request: unlike req/s, it barely moves when other jobs share the machine.
           const cpu = cpu0 && cpu1 ? { user: cpu1.user - cpu0.user, sys: cpu1.sys - cpu0.sys } : null;
           s.cpuUsPerReq = cpu === null || s.total === 0 ? null : Math.round(((cpu.user + cpu.sys) * 1000) / s.total);
           // The kernel's share (syscalls: socket writes, fsync): what the process's own code cannot save.
           s.cpuSysShare = cpu === null || cpu.user + cpu.sys === 0 ? null : r2(cpu.sys / (cpu.user + cpu.sys));
+          // Of it, the main thread's (the event loop: HTTP, routing, the gateway's own code, GC pauses);
+          // the rest ran on other threads (concurrent GC, the audit commit worker).
+          s.mainCpuUsPerReq = main0 && main1 && s.total > 0 ? Math.round(((main1.user + main1.sys - main0.user - main0.sys) * 1000) / s.total) : null;
           per[t].push(s);
-          log(`${w.name} round ${round + 1} ${t}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.cpuUsPerReq} us CPU/req (system ${Math.round((s.cpuSysShare ?? 0) * 100)} %), unexpected ${s.unexpected}/${s.total}`);
+          log(`${w.name} round ${round + 1} ${t}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.cpuUsPerReq} us CPU/req (system ${Math.round((s.cpuSysShare ?? 0) * 100)} %, main thread ${s.mainCpuUsPerReq} us), unexpected ${s.unexpected}/${s.total}`);
         }
       }
       const agg = (rs) =>
@@ -259,6 +267,7 @@ async function main() {
               p50: r2(mean(rs.map((r) => r.p50))),
               p99: r2(mean(rs.map((r) => r.p99))),
               cpuUsPerReq: rs.some((r) => r.cpuUsPerReq === null) ? null : Math.round(mean(rs.map((r) => r.cpuUsPerReq))),
+              mainCpuUsPerReq: rs.some((r) => r.mainCpuUsPerReq === null) ? null : Math.round(mean(rs.map((r) => r.mainCpuUsPerReq))),
               requests: rs.reduce((a, r) => a + r.total, 0),
               unexpected: rs.reduce((a, r) => a + r.unexpected + r.errors, 0),
               statusCodes: rs.reduce((a, r) => {
@@ -424,6 +433,11 @@ function printReport(r) {
         `${pad(w.gateway.unexpected, 7)}${pad((l?.unexpected ?? 0) + (b?.unexpected ?? 0), 10)}`,
     );
   }
+  lines.push('');
+  // Where each one's CPU per request ran: the main thread (event loop) and the process's other threads.
+  const split = (x) => (x?.cpuUsPerReq != null && x?.mainCpuUsPerReq != null ? `${x.mainCpuUsPerReq} + ${x.cpuUsPerReq - x.mainCpuUsPerReq}` : '-');
+  lines.push(`${'CPU us/req'.padEnd(15)}${pad('gw main + other', 17)}${pad('lean main + other', 19)}`);
+  for (const w of r.workloads) lines.push(`${w.name.padEnd(15)}${pad(split(w.gateway), 17)}${pad(split(w.lean), 19)}`);
   lines.push('');
   if (r.stream) {
     lines.push(

@@ -1,11 +1,11 @@
 // Start-up: load config, open stores and state, listen. The only place with process-level effects.
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config';
 import { ConfigError } from './errors';
 import { openGateway } from './gateway';
 import { answerClientErrors } from './http/client-errors';
 import { drainOnSignals } from './http/drain-server';
+import { createHttpServer } from './http/http-server';
 import { startMetricsServer } from './observability/metrics-server';
 import { startPgListener } from './pgwire/pg-listener';
 
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     });
     logger.info({ port: pg.port, tls: Boolean(where.tls), host: where.tls ? where.host : '127.0.0.1' }, 'PostgreSQL protocol served');
   }
-  const server = http.createServer(gw.app);
+  const server = createHttpServer(gw.app);
   answerClientErrors(server);
   server.on('error', (e: NodeJS.ErrnoException) => {
     process.stderr.write(`meshguard: cannot listen on ${config.host}:${config.port}: ${listenFailure(e)}\n`);

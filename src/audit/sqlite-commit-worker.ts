@@ -8,7 +8,7 @@
 // change in this process, another process) appended first, and the worker answers with the head it
 // found so the batch can be chained again.
 import { Worker } from 'node:worker_threads';
-import { SQLITE_CACHE_PRAGMA } from '../state/open-state';
+import { SQLITE_WRITER_PRAGMAS } from '../state/open-state';
 
 export interface Head {
   lastId: number;
@@ -31,20 +31,18 @@ export interface CommitJob {
 
 export type CommitResult = { ok: true } | { ok: false; head: Head };
 
-type Reply = { seq: number } & ({ ok: true } | { ok: false; head: Head } | { error: string });
+type Reply = { seq: number } & ({ ok: true } | { ok: false; head: Head } | { error: string } | { values: unknown[] });
 
 // Plain JavaScript run with `eval`, so the same worker starts from the compiled build and from the
-// TypeScript sources under the tests. Its connection gets the pragmas of every state connection
-// (open-state.ts): WAL, busy timeout, synchronous=FULL (so a reply means the batch is on disk) and
-// the page cache's size.
+// TypeScript sources under the tests. Its connection gets the pragmas of every writing SQLite
+// connection of the gateway (open-state.ts SQLITE_WRITER_PRAGMAS): WAL, busy timeout,
+// synchronous=FULL (so a reply means the batch is on disk) and the page cache's size. A message with
+// \`read\` instead of a job answers the connection's current values of those pragmas (readPragmas).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma('journal_mode = WAL');
-db.pragma('busy_timeout = 5000');
-db.pragma('synchronous = FULL');
-db.pragma(workerData.cachePragma);
+for (const p of workerData.pragmas) db.pragma(p);
 const readHead = db.prepare(workerData.sql.readHead);
 const insert = db.prepare(workerData.sql.insert);
 const setHead = db.prepare(workerData.sql.setHead);
@@ -60,7 +58,7 @@ const commit = db.transaction((job) => {
 parentPort.on('message', (m) => {
   let reply;
   try {
-    reply = commit.immediate(m.job);
+    reply = m.read ? { values: m.read.map((name) => db.pragma(name, { simple: true })) } : commit.immediate(m.job);
   } catch (e) {
     reply = { error: String((e && e.message) || e) };
   }
@@ -70,13 +68,13 @@ parentPort.on('message', (m) => {
 
 export class SqliteCommitWorker {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (r: CommitResult) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private stopped: Error | null = null;
 
   constructor(file: string, sql: CommitSql) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sql, driver: require.resolve('better-sqlite3'), cachePragma: SQLITE_CACHE_PRAGMA } });
-    // Idle, the worker does not keep the process alive; a commit in flight does (see commit()).
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sql, driver: require.resolve('better-sqlite3'), pragmas: SQLITE_WRITER_PRAGMAS } });
+    // Idle, the worker does not keep the process alive; a message in flight does (see send()).
     this.worker.unref();
     this.worker.on('message', (m: Reply) => {
       const w = this.waiting.get(m.seq);
@@ -84,7 +82,7 @@ export class SqliteCommitWorker {
       this.waiting.delete(m.seq);
       if (this.waiting.size === 0) this.worker.unref();
       if ('error' in m) w.reject(new Error(m.error));
-      else w.resolve(m.ok ? { ok: true } : { ok: false, head: m.head });
+      else w.resolve(m);
     });
     this.worker.on('error', (e) => this.stop(e));
     this.worker.on('exit', (code) => this.stop(new Error(`the audit commit worker stopped (exit code ${code})`)));
@@ -96,13 +94,26 @@ export class SqliteCommitWorker {
   }
 
   /** Resolves once the batch is committed (or refused because the head moved); rejects if the commit failed. */
-  commit(job: CommitJob): Promise<CommitResult> {
+  async commit(job: CommitJob): Promise<CommitResult> {
+    const m = await this.send({ job });
+    if ('values' in m) throw new Error('the audit commit worker answered a commit with pragma values');
+    return m.ok ? { ok: true } : { ok: false, head: m.head };
+  }
+
+  /** The worker connection's current values of the named pragmas (e.g. cache_size, synchronous). */
+  async readPragmas(names: string[]): Promise<unknown[]> {
+    const m = await this.send({ read: names });
+    if (!('values' in m)) throw new Error('the audit commit worker did not answer with pragma values');
+    return m.values;
+  }
+
+  private send(message: { job: CommitJob } | { read: string[] }): Promise<Exclude<Reply, { error: string }>> {
     if (this.stopped) return Promise.reject(this.stopped);
     return new Promise((resolve, reject) => {
       const seq = ++this.seq;
-      this.waiting.set(seq, { resolve, reject });
+      this.waiting.set(seq, { resolve: resolve as (r: Reply) => void, reject });
       this.worker.ref();
-      this.worker.postMessage({ seq, job });
+      this.worker.postMessage({ seq, ...message });
     });
   }
 

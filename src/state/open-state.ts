@@ -29,10 +29,19 @@ export interface StateDb {
  */
 export const SQLITE_CACHE_PRAGMA = 'cache_size = -1024';
 
-/** Pragmas every SQLite connection of the gateway gets: WAL for concurrent readers, a busy timeout
- *  instead of SQLITE_BUSY errors, synchronous=FULL so a committed transaction survives a crash, and
- *  its page cache (SQLITE_CACHE_PRAGMA). */
+/**
+ * Pragmas every SQLite connection of the gateway gets, whoever opens it (the state store's knex
+ * connection, each store's writer and readers, the audit commit worker's): a busy timeout instead of
+ * SQLITE_BUSY errors, synchronous=FULL so a committed transaction survives a crash, and the page
+ * cache (SQLITE_CACHE_PRAGMA). A connection that writes also puts the file in WAL mode
+ * (SQLITE_WRITER_PRAGMAS), so readers never block the writer.
+ */
+export const SQLITE_PRAGMAS: readonly string[] = ['busy_timeout = 5000', 'synchronous = FULL', SQLITE_CACHE_PRAGMA];
+export const SQLITE_WRITER_PRAGMAS: readonly string[] = ['journal_mode = WAL', ...SQLITE_PRAGMAS];
+
+/** A knex connection to one SQLite file, with the gateway's pragmas (SQLITE_PRAGMAS). */
 export function sqliteConnection(file: string, opts: { readonly?: boolean } = {}): Knex.Config {
+  const pragmas = opts.readonly ? SQLITE_PRAGMAS : SQLITE_WRITER_PRAGMAS;
   return {
     client: CachingSqliteClient as unknown as Knex.Config['client'],
     connection: { filename: file, options: { readonly: opts.readonly ?? false } } as Knex.Sqlite3ConnectionConfig,
@@ -42,10 +51,7 @@ export function sqliteConnection(file: string, opts: { readonly?: boolean } = {}
       max: 1,
       afterCreate: (conn: { pragma: (s: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
         try {
-          if (!opts.readonly) conn.pragma('journal_mode = WAL');
-          conn.pragma('busy_timeout = 5000');
-          conn.pragma('synchronous = FULL');
-          conn.pragma(SQLITE_CACHE_PRAGMA);
+          for (const p of pragmas) conn.pragma(p);
           done(null, conn);
         } catch (e) {
           done(e as Error, conn);

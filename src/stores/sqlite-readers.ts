@@ -6,7 +6,7 @@
 // reads wait for one to be released.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import { SQLITE_CACHE_PRAGMA } from '../state/open-state';
+import { SQLITE_PRAGMAS } from '../state/open-state';
 
 export class SqliteReaders {
   private readonly idle: BetterSqlite3.Database[] = [];
@@ -28,9 +28,8 @@ export class SqliteReaders {
       this.open++;
       try {
         const conn = new Database(this.file, { fileMustExist: true });
-        conn.pragma('busy_timeout = 5000');
+        for (const p of SQLITE_PRAGMAS) conn.pragma(p);
         conn.pragma('query_only = true');
-        conn.pragma(SQLITE_CACHE_PRAGMA);
         return conn;
       } catch (e) {
         this.open--;

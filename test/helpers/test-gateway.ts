@@ -13,6 +13,7 @@ import request from 'supertest';
 import type { Clock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { openGateway, type Gateway } from '../../src/gateway';
+import { createHttpServer } from '../../src/http/http-server';
 
 export const PG_URL = process.env.MESHGUARD_TEST_PG_URL;
 /** MySQL/MariaDB for the mysql store kind (mysql://root@127.0.0.1:3306/test): those tests run when it is set. */
@@ -174,9 +175,10 @@ export const ROW_BACKENDS: { name: string; pg: boolean; storeKinds?: Partial<Rec
 
 export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 
-/** The app on a real listener on 127.0.0.1 (a free port), for tests that read answers as they stream. */
+/** The app on a real listener on 127.0.0.1 (a free port), for tests that read answers as they stream:
+ *  the server `npm start` makes (http/http-server.ts). */
 export async function listen(app: Gateway['app']): Promise<{ server: http.Server; port: number }> {
-  const server = app.listen(0, '127.0.0.1');
+  const server = createHttpServer(app).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   return { server, port: (server.address() as net.AddressInfo).port };
 }

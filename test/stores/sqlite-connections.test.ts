@@ -1,8 +1,9 @@
-// Every SQLite connection the gateway opens gets the same pragmas: WAL, synchronous=FULL (a committed
-// change survives a crash) and a 1 MiB page cache (open-state.ts SQLITE_CACHE_PRAGMA), whether it is
-// the state store's, a store's writer or one of its readers.
+// Every SQLite connection the gateway opens gets the same pragmas (open-state.ts SQLITE_PRAGMAS): WAL,
+// synchronous=FULL (a committed change survives a crash) and a 1 MiB page cache, whether it is the
+// state store's, a store's writer, one of its readers or the audit commit worker's.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { SqliteCommitWorker } from '../../src/audit/sqlite-commit-worker';
 import { SQLITE_CACHE_PRAGMA } from '../../src/state/open-state';
 import { bearer, startTestGateway, type TestGateway } from '../helpers/test-gateway';
 
@@ -38,6 +39,17 @@ describe('SQLite connections of the gateway', () => {
       expect(db.pragma('query_only', { simple: true })).toBe(1);
     } finally {
       readers.release(db);
+    }
+  });
+
+  it('the audit commit worker: WAL, synchronous=FULL, the busy timeout and the 1 MiB cache', async () => {
+    // The worker thread opens its own connection to the state file; it reports that connection's values.
+    const sql = { readHead: 'select last_id, last_hash from mg_audit_head where id = ?', readHeadValues: [1], insert: 'select 1', setHead: 'select 1' };
+    const worker = new SqliteCommitWorker(gw.deps.state.file!, sql);
+    try {
+      expect(await worker.readPragmas(['cache_size', 'synchronous', 'journal_mode', 'busy_timeout'])).toEqual([CACHE, 2, 'wal', 5000]);
+    } finally {
+      await worker.close();
     }
   });
 });
