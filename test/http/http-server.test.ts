@@ -18,7 +18,7 @@ async function get(server: http.Server, path: string, headers: Record<string, st
 /** A bare app whose one route reports what its request and response are. */
 function probeApp() {
   const app = express();
-  app.response.probe = function probe() {
+  (app.response as unknown as { probe(): string }).probe = function probe() {
     return 'added to app.response';
   };
   app.get('/probe', (req, res) => {
