@@ -15,6 +15,13 @@ async function get(server: http.Server, path: string, headers: Record<string, st
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
 
+/** Whether each request and its response had the app's prototypes when Node built them, before Express saw them. */
+const born = new WeakMap<object, boolean>();
+function watchBirths(server: http.Server, app: express.Express): http.Server {
+  server.prependListener('request', (req, res) => born.set(req, Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response));
+  return server;
+}
+
 /** A bare app whose one route reports what its request and response are. */
 function probeApp() {
   const app = express();
@@ -23,6 +30,7 @@ function probeApp() {
   };
   app.get('/probe', (req, res) => {
     res.json({
+      bornWithAppPrototypes: born.get(req) ?? null,
       requestIsApps: Object.getPrototypeOf(req) === app.request,
       responseIsApps: Object.getPrototypeOf(res) === app.response,
       requestClass: req.constructor.name,
@@ -42,11 +50,12 @@ function probeApp() {
 describe('the HTTP server', () => {
   it('builds requests and responses from the app prototypes, with everything Express gives them', async () => {
     const app = probeApp();
-    const server = createHttpServer(app).listen(0, '127.0.0.1');
+    const server = watchBirths(createHttpServer(app), app).listen(0, '127.0.0.1');
     try {
       const r = await get(server, '/probe', { 'x-probe': 'yes' });
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body)).toEqual({
+        bornWithAppPrototypes: true,
         requestIsApps: true,
         responseIsApps: true,
         requestClass: 'AppRequest',
@@ -67,11 +76,11 @@ describe('the HTTP server', () => {
   it('leaves a server made otherwise (app.listen, supertest) answering as before', async () => {
     const app = probeApp();
     appMessageClasses(app);
-    const server = app.listen(0, '127.0.0.1');
+    const server = watchBirths(app.listen(0, '127.0.0.1'), app);
     try {
       const body = JSON.parse((await get(server, '/probe')).body);
       // Node built plain objects; Express gave them the app's prototypes, as it does for any server.
-      expect(body).toMatchObject({ requestIsApps: true, responseIsApps: true, requestClass: 'AppRequest', expressMethods: true, probe: 'added to app.response' });
+      expect(body).toMatchObject({ bornWithAppPrototypes: false, requestIsApps: true, responseIsApps: true, requestClass: 'AppRequest', expressMethods: true, probe: 'added to app.response' });
     } finally {
       server.close();
     }
@@ -79,12 +88,14 @@ describe('the HTTP server', () => {
 
   it('can be made twice for one app', async () => {
     const app = probeApp();
-    const first = createHttpServer(app).listen(0, '127.0.0.1');
-    const second = createHttpServer(app).listen(0, '127.0.0.1');
+    const first = watchBirths(createHttpServer(app), app).listen(0, '127.0.0.1');
+    const second = watchBirths(createHttpServer(app), app).listen(0, '127.0.0.1');
     try {
       for (const server of [first, second]) {
         expect(JSON.parse((await get(server, '/probe')).body)).toMatchObject({ requestIsApps: true, responseIsApps: true, expressMethods: true, app: true, probe: 'added to app.response' });
       }
+      // The app's prototypes are the latest server's: its objects are born with them.
+      expect(JSON.parse((await get(second, '/probe')).body).bornWithAppPrototypes).toBe(true);
     } finally {
       first.close();
       second.close();
@@ -102,6 +113,8 @@ describe('the HTTP server', () => {
 
     it('answers and audits reads and refusals as it does on any server', async () => {
       const { server } = await listen(gw.app);
+      const births: boolean[] = [];
+      server.prependListener('request', (req, res) => births.push(Object.getPrototypeOf(req) === gw.app.request && Object.getPrototypeOf(res) === gw.app.response));
       try {
         const ok = await get(server, '/v1/datasets', { ...bearer(gw.token('alice')), 'x-request-id': 'http-server-ok' });
         expect(ok.status).toBe(200);
@@ -117,6 +130,8 @@ describe('the HTTP server', () => {
         const anonymous = await get(server, '/v1/datasets', { 'x-request-id': 'http-server-anon' });
         expect(anonymous.status).toBe(401);
         expect(await entryOf('http-server-anon')).toMatchObject({ decision: 'deny', status: 401 });
+        // All three were built with the gateway's prototypes (the audit guard's writeHead among them).
+        expect(births).toEqual([true, true, true]);
       } finally {
         server.close();
       }
